@@ -1,3 +1,5 @@
+import Transformer
+
 /// The orders in which ACDC visits receivers and tries their incoming edges.
 ///
 /// Source: ArthurConmy/Automatic-Circuit-Discovery (commit bc99ace8), `acdc/TLACDCCorrespondence.py`
