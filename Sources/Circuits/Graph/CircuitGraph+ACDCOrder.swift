@@ -49,7 +49,7 @@ extension CircuitGraph {
             receiverLayer = layer
         case .mlpIn(let layer):
             receiverLayer = layer
-            sameLayerHeads = true
+            sameLayerHeads = !parallelResidual
         case .residPost:
             receiverLayer = nLayers
         case .embed, .posEmbed, .head, .mlp:
