@@ -14,7 +14,9 @@ struct CompareCommand: ParsableCommand {
             nodes (heads and MLPs). `compare --sweep --task T --reference R` runs ACDC at each --thresholds value \
             and prints the ROC points (TPR and FPR over the graph's edges, R taken as the truth, as Conmy et al. 2023 \
             do) and the area under the curve (trapezoid rule through (0,0) and (1,1), as ACDC's plots). Circuits \
-            are files (JSON report, DOT or text) or built-ins: canonical (IOI, GPT-2 small), ground-truth (tracr).
+            are files (JSON report, EAP-IG / MIB graph JSON, DOT or text) or built-ins: canonical (IOI, GPT-2 \
+            small), ground-truth (tracr). `evaluate --reference R` gives the ROC of an edge ranking the way MIB \
+            scores InterpBench.
             """)
 
     @Argument(help: ArgumentHelp("The circuit to judge and the reference circuit.", valueName: "circuit"))
