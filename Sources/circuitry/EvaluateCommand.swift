@@ -29,8 +29,8 @@ struct EvaluateCommand: ParsableCommand {
             under f(k), CMD the area between f(k) and 1, both by the trapezoid rule on the linear k axis, exactly as \
             MIB's evaluate_area_under_curve (Mueller et al. 2025). --scores takes EAP-IG / MIB graph JSON (its edge \
             scores), a list of {"sender", "receiver", "score"}, or a circuitry ACDC report (discover --json), ranked \
-            by the threshold at which each edge would have left that run. The metric defaults to the logit \
-            difference (MIB's) when the prompts have answers. --reference adds the ROC of each ranking against a \
+            by the threshold at which each edge would have left that run. Unlike the other commands, the \
+            metric defaults to the logit difference (MIB's) when the prompts have answers. --reference adds the ROC of each ranking against a \
             reference circuit, as MIB scores InterpBench: EAP-IG's greedy selection at each budget, TPR and FPR \
             over the graph's edges, and the area under the curve.
             """)
