@@ -9,6 +9,11 @@ import Transformer
 /// for absolute and signed rankings; and the random circuits' m(C).
 @Suite struct FaithfulnessCurveReferenceTests {
     static func setup() throws -> (EdgePatchingExecutor, Metric, CircuitGraph) {
+        let (executor, metric, graph, _) = try setupWithPrompts()
+        return (executor, metric, graph)
+    }
+
+    static func setupWithPrompts() throws -> (EdgePatchingExecutor, Metric, CircuitGraph, PromptSet) {
         let model = try ExecutorFixtures.tinyGPT2()
         let tokens = try ExecutorFixtures.tokens()
         let graph = CircuitGraph(config: model.config)
@@ -21,7 +26,7 @@ import Transformer
             model: model, graph: graph, clean: prompts.clean, corrupted: prompts.corrupted, ablation: .resample,
             readPositions: .perPrompt(prompts.readPositions))
         let metric = try Metric(kind: .logitDiff, promptSet: prompts, fullLogits: executor.cleanLogits)
-        return (executor, metric, graph)
+        return (executor, metric, graph, prompts)
     }
 
     static func fixture(_ name: String) throws -> [String: Any] {
@@ -36,7 +41,7 @@ import Transformer
 
     @Test(arguments: [true, false])
     func curveMatchesMIB(absolute: Bool) throws {
-        var (executor, metric, graph) = try Self.setup()
+        var (executor, metric, graph, prompts) = try Self.setupWithPrompts()
         let reference = try #require((try Self.fixture("mib_curve.json")["curves"] as? [String: Any])?["absolute_\(absolute ? "True" : "False")"] as? [String: Any])
         let ranking = try Self.ranking(graph)
         let curve = try FaithfulnessCurve.measure(executor: &executor, metric: metric, ranking: ranking, absolute: absolute)
@@ -59,6 +64,11 @@ import Transformer
             let f = try #require(expected["faithfulness"] as? Double)
             #expect(abs(point.metric - m) <= 1e-5, "k \(k): m(C) \(point.metric) vs \(m)")
             #expect(abs(point.faithfulness - f) <= 1e-5, "k \(k): f \(point.faithfulness) vs \(f)")
+            // The same circuit under ACDC's KL (summed over the vocabulary, mean over prompts), as --metric kl.
+            let kl = try Metric(kind: .kl, promptSet: prompts, fullLogits: executor.cleanLogits)
+            let mKL = try kl.evaluate(executor.logits(keeping: point.circuit)).mean
+            let expectedKL = try #require(expected["m_C_kl"] as? Double)
+            #expect(abs(mKL - expectedKL) <= 1e-5, "k \(k): KL \(mKL) vs \(expectedKL)")
         }
         let cpr = try #require(reference["CPR_area_under"] as? Double)
         let cmd = try #require(reference["CMD_area_from_1"] as? Double)

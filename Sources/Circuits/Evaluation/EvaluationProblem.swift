@@ -10,7 +10,7 @@ public enum EvaluationProblem: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .degenerate(let full, let empty):
-            "the full model and the empty circuit score the same (\(full)); faithfulness is undefined"
+            "the full model (\(full)) and the empty circuit (\(empty)) score the same; faithfulness is undefined"
         case .nonFiniteMetric(let what, let value):
             "the metric of \(what) is \(value)"
         case .degenerateReference(let edges, let total):

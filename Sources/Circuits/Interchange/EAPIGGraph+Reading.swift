@@ -60,11 +60,11 @@ extension EAPIGGraph {
         var scores = [Double?](repeating: nil, count: graph.edgeCount)
         var seen = [Bool](repeating: false, count: graph.edgeCount)
         var circuit = Circuit.empty(graph)
-        let allNames = graph.edgesInEAPIGOrder.map(graph.eapigName(of:))
         for (name, entry) in edgeMembers {
             guard let edge = graph.edge(eapigName: name) else {
+                let names = graph.edgesInEAPIGOrder.map(graph.eapigName(of:))
                 throw CircuitsError.interchange(file: file, problem: .unknownEdge(
-                    name: name, suggestions: EditDistance.nearest(to: name, among: allNames)))
+                    name: name, suggestions: EditDistance.nearest(to: name, among: names)))
             }
             guard !seen[edge.rawValue] else {
                 throw CircuitsError.interchange(file: file, problem: .duplicateEdge(name: name))
