@@ -33,19 +33,7 @@ enum EvaluateOutput {
                 ("absolute", .bool(r.curve.absolute)), ("cpr", .number(r.curve.cpr)), ("cmd", .number(r.curve.cmd)),
                 ("average", .number(r.curve.average)), ("points", .array(points)),
             ]
-            if let roc = r.roc {
-                let rocPoints: [JSONValue] = roc.points.map { p in
-                    .object([
-                        ("budget", .number(p.budget)), ("requested_edges", .int(p.requestedEdges)),
-                        ("kept_edges", .int(p.keptEdges)), ("tpr", .number(p.truePositiveRate)),
-                        ("fpr", .number(p.falsePositiveRate)), ("precision", .number(p.precision)),
-                    ])
-                }
-                fields.append(("roc", .object([
-                    ("reference_edges", .int(roc.referenceEdges)), ("auc", .number(roc.area)),
-                    ("corner_auc", .number(roc.cornerArea)), ("points", .array(rocPoints)),
-                ])))
-            }
+            if let roc = r.roc { fields.append(("roc", rocJSON(roc))) }
             return .object(fields)
         }
         let first = results.first?.curve
@@ -76,20 +64,40 @@ enum EvaluateOutput {
             }
             lines.append(String(format: "CPR %.4f (higher is better)   CMD %.4f (lower is better)   average f %.4f",
                                 r.curve.cpr, r.curve.cmd, r.curve.average))
-            if let roc = r.roc {
-                lines.append("ROC against \(c.reference ?? "the reference") (\(roc.referenceEdges) edges), greedy selection:")
-                lines.append(pad("budget", 8) + pad("edges", 7) + pad("kept", 6) + pad("TPR", 9) + pad("FPR", 11)
-                    + pad("precision", 11))
-                for p in roc.points {
-                    lines.append(pad(FaithfulnessPlotSVG.budgetLabel(p.budget), 8) + pad("\(p.requestedEdges)", 7)
-                        + pad("\(p.keptEdges)", 6) + pad(CompareOutput.f(p.truePositiveRate), 9)
-                        + pad(String(format: "%.3e", p.falsePositiveRate), 11) + pad(CompareOutput.f(p.precision), 11))
-                }
-                lines.append("AUC \(CompareOutput.f(roc.area)) (MIB: points in budget order, no corners); "
-                    + "with (0,0) and (1,1) as compare --sweep: \(CompareOutput.f(roc.cornerArea))")
-            }
+            if let roc = r.roc { lines += rocLines(roc, reference: c.reference ?? "the reference") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A ranking's ROC as JSON: the reference's size, MIB's AUC, the AUC with corners, and the points.
+    static func rocJSON(_ roc: RankingROC) -> JSONValue {
+        let points: [JSONValue] = roc.points.map { p in
+            .object([
+                ("budget", .number(p.budget)), ("requested_edges", .int(p.requestedEdges)),
+                ("kept_edges", .int(p.keptEdges)), ("tpr", .number(p.truePositiveRate)),
+                ("fpr", .number(p.falsePositiveRate)), ("precision", .number(p.precision)),
+            ])
+        }
+        return .object([
+            ("reference_edges", .int(roc.referenceEdges)), ("auc", .number(roc.area)),
+            ("corner_auc", .number(roc.cornerArea)), ("points", .array(points)),
+        ])
+    }
+
+    /// A ranking's ROC as table lines.
+    static func rocLines(_ roc: RankingROC, reference: String) -> [String] {
+        let pad = CompareOutput.pad
+        var lines = ["ROC against \(reference) (\(roc.referenceEdges) edges), greedy selection:"]
+        lines.append(pad("budget", 8) + pad("edges", 7) + pad("kept", 6) + pad("TPR", 9) + pad("FPR", 11)
+            + pad("precision", 11))
+        for p in roc.points {
+            lines.append(pad(FaithfulnessPlotSVG.budgetLabel(p.budget), 8) + pad("\(p.requestedEdges)", 7)
+                + pad("\(p.keptEdges)", 6) + pad(CompareOutput.f(p.truePositiveRate), 9)
+                + pad(String(format: "%.3e", p.falsePositiveRate), 11) + pad(CompareOutput.f(p.precision), 11))
+        }
+        lines.append("AUC \(CompareOutput.f(roc.area)) (MIB: points in budget order, no corners); "
+            + "with (0,0) and (1,1) as compare --sweep: \(CompareOutput.f(roc.cornerArea))")
+        return lines
     }
 
     static func sourceName(_ source: EdgeRanking.Source) -> String {

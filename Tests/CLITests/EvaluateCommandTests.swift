@@ -106,6 +106,25 @@ struct EvaluateCommandTests {
         #expect(edges["candidate"] as? Int == 247 && edges["shared"] as? Int == 247)
     }
 
+    /// `compare --scores S --reference R`: the same ROC as `evaluate --reference`, without the prompts.
+    @Test func compareGivesTheRankingsROC() throws {
+        let compare = try CLI.run([
+            "compare", "--model", CLIFixtures.tinyGPT2.path, "--scores", Self.scores, "--reference", Self.exact, "--json",
+        ])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        let evaluate = try CLI.run(["evaluate"] + (try Self.tinyArguments()) + [
+            "--scores", Self.scores, "--reference", Self.exact, "--json",
+        ])
+        let fromCompare = try #require((try Self.json(compare.stdout)["rankings"] as? [[String: Any]])?.first?["roc"] as? [String: Any])
+        let fromEvaluate = try #require((try Self.json(evaluate.stdout)["rankings"] as? [[String: Any]])?.first?["roc"] as? [String: Any])
+        #expect(fromCompare["auc"] as? Double == fromEvaluate["auc"] as? Double)
+        #expect(fromCompare["reference_edges"] as? Int == 247)
+        let points = try #require(fromCompare["points"] as? [[String: Any]])
+        #expect(points.map { $0["requested_edges"] as? Int ?? -1 } == [1, 1, 2, 3, 6, 14, 27, 53, 131, 262])
+        let noReference = try CLI.run(["compare", "--model", CLIFixtures.tinyGPT2.path, "--scores", Self.scores])
+        #expect(noReference.status != 0 && noReference.stderr.contains("--reference"))
+    }
+
     @Test func errorsNameTheFile() throws {
         let none = try CLI.run(["evaluate"] + (try Self.tinyArguments()))
         #expect(none.status != 0 && none.stderr.contains("--scores"))
