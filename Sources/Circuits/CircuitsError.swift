@@ -23,6 +23,11 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
     case promptSet(PromptSetProblem)
     /// Logits or answers a metric cannot score (wrong shapes, answer ids outside the vocabulary, missing baselines).
     case metric(MetricProblem)
+    /// A scores or graph file from another tool (EAP-IG / MIB graph JSON, a flat score list, an ACDC report used as
+    /// a ranking) that cannot be read against this graph. `file` names it.
+    case interchange(file: String, problem: InterchangeProblem)
+    /// A circuit evaluation (faithfulness curve, ROC) that cannot give a number.
+    case evaluation(EvaluationProblem)
 
     public var description: String {
         switch self {
@@ -45,6 +50,10 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .promptSet(let problem):
             return problem.description
         case .metric(let problem):
+            return problem.description
+        case .interchange(let file, let problem):
+            return "\(file): \(problem)"
+        case .evaluation(let problem):
             return problem.description
         }
     }

@@ -14,7 +14,10 @@ struct CompareCommand: ParsableCommand {
             nodes (heads and MLPs). `compare --sweep --task T --reference R` runs ACDC at each --thresholds value \
             and prints the ROC points (TPR and FPR over the graph's edges, R taken as the truth, as Conmy et al. 2023 \
             do) and the area under the curve (trapezoid rule through (0,0) and (1,1), as ACDC's plots). Circuits \
-            are files (JSON report, DOT or text) or built-ins: canonical (IOI, GPT-2 small), ground-truth (tracr).
+            are files (JSON report, EAP-IG / MIB graph JSON, DOT or text) or built-ins: canonical (IOI, GPT-2 \
+            small), ground-truth (tracr). `evaluate --reference R` gives the ROC of an edge ranking the way MIB \
+            scores InterpBench; so does `compare --scores S --reference R`, \
+            without running the model.
             """)
 
     @Argument(help: ArgumentHelp("The circuit to judge and the reference circuit.", valueName: "circuit"))
@@ -29,6 +32,14 @@ struct CompareCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Run ACDC over --thresholds and print its ROC curve against --reference.")
     var sweep = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "An edge ranking (EAP-IG/MIB graph JSON, a score list or an ACDC report): print its ROC against --reference as MIB scores InterpBench. Repeatable.",
+        valueName: "file"))
+    var scores: [String] = []
+
+    @Flag(help: "How --scores ranks edges (default: by the scores file's kind).")
+    var order: RankingOrder?
 
     @Option(name: .long, help: ArgumentHelp("The reference circuit of --sweep (a file, canonical or ground-truth).", valueName: "circuit"))
     var reference: String?
@@ -53,7 +64,10 @@ struct CompareCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if sweep {
+        if !scores.isEmpty {
+            if sweep || !circuits.isEmpty { throw ValidationError("--scores takes no circuit arguments and no --sweep; give --reference.") }
+            if reference == nil { throw ValidationError("--scores needs --reference (a file, canonical or ground-truth).") }
+        } else if sweep {
             if !circuits.isEmpty { throw ValidationError("--sweep takes no circuit arguments; give --reference.") }
             if task == nil { throw ValidationError("--sweep needs --task.") }
             if reference == nil { throw ValidationError("--sweep needs --reference (a file, canonical or ground-truth).") }
@@ -78,7 +92,39 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        if sweep { try runSweep() } else { try runPair() }
+        if !scores.isEmpty { try runRankings() } else if sweep { try runSweep() } else { try runPair() }
+    }
+
+    /// `--scores … --reference R`: each ranking's ROC (EAP-IG's greedy selection at MIB's budgets); no model runs.
+    private func runRankings() throws {
+        let circuitTask = try task.map(CircuitTask.init(cliName:))
+        let loaded = try circuitTask.map {
+            try PromptsCommand.loadModel(for: $0, options: modelOptions, command: "compare", log: PromptsCommand.printError)
+        } ?? modelOptions.load()
+        let graph = CircuitGraph(config: loaded.model.config)
+        let truth = try HypothesisSource.load(reference ?? "", graph: graph, task: circuitTask).circuit
+        var lines: [String] = []
+        var items: [JSONValue] = []
+        for path in scores {
+            let text: String
+            do {
+                text = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
+            } catch {
+                throw CircuitsError.unreadableFile(path: path, reason: error.localizedDescription)
+            }
+            var ranking = try EdgeRanking.read(text, graph: graph, file: path)
+            ranking.name = EvaluateCommand.displayName(path, among: scores)
+            let absolute = order.map { $0 == .absolute } ?? ranking.source.prefersAbsolute
+            let roc = try RankingROC(ranking: ranking, reference: truth, graph: graph, absolute: absolute)
+            lines += (lines.isEmpty ? [] : [""]) + ["ranking \(ranking.name) (\(absolute ? "by |score|" : "signed"))"]
+            lines += EvaluateOutput.rocLines(roc, reference: reference ?? "")
+            items.append(.object([("name", .string(ranking.name)), ("absolute", .bool(absolute)),
+                                  ("roc", EvaluateOutput.rocJSON(roc))]))
+        }
+        let json = JSONValue.object([
+            ("graph_edges", .int(graph.edgeCount)), ("reference", .string(reference ?? "")), ("rankings", .array(items)),
+        ]).text + "\n"
+        print(self.json ? json : lines.joined(separator: "\n"), terminator: self.json ? "" : "\n")
     }
 
     private func runPair() throws {

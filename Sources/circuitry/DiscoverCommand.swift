@@ -175,11 +175,12 @@ struct DiscoverCommand: ParsableCommand {
             ("edges_removed_unused", .int(s.edgesRemovedUnused)),
             ("whole_inputs_severed_unused", .int(s.wholeInputsSeveredUnused)),
         ]
-        let report = CircuitReport(
+        var report = CircuitReport(
             tool: "circuitry \(Circuitry.version)", model: setup.modelDescription, task: setup.task?.cliName,
             settings: settings, metricName: result.metricName, fullMetric: result.fullMetric,
             circuitMetric: result.circuitMetric, emptyMetric: result.emptyMetric, statistics: statistics,
             circuit: result.circuit, severedInputs: result.severedInputs, effects: result.effects)
+        report.wholeInputEffects = result.wholeInputEffects
         let comments = [
             "circuitry \(Circuitry.version) discover: ACDC circuit",
             "model \(setup.modelDescription); task \(setup.task?.cliName ?? "prompts file"); \(setup.prompts.count) prompts",

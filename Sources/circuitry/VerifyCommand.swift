@@ -15,8 +15,8 @@ struct VerifyCommand: ParsableCommand {
             metric(empty)) / (metric(full) − metric(empty)), the IOI paper's and auto-circuit's normalisation; for \
             KL and l2 (full = 0) it is 1 − metric(circuit)/metric(empty). Necessity removes each head and MLP (or \
             each edge, with --edges) alone; a part is necessary when the loss grows by more than --necessary times \
-            |metric(circuit) − metric(empty)|. --circuit takes circuitry's JSON report, its DOT output or the text \
-            format (detected by content), or a built-in: canonical (the IOI circuit of Wang et al. 2022 on GPT-2 \
+            |metric(circuit) − metric(empty)|. --circuit takes circuitry's JSON report, its DOT output, the text \
+            format or EAP-IG / MIB graph JSON (its in_graph edges; detected by content), or a built-in: canonical (the IOI circuit of Wang et al. 2022 on GPT-2 \
             small, as ACDC encodes it) or ground-truth (the tracr tasks' circuits).
             """)
 
@@ -24,7 +24,7 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var experimentOptions: ExperimentOptions
 
     @Option(name: .long, help: ArgumentHelp(
-        "The hypothesis: a file (JSON report, DOT or text), canonical or ground-truth.", valueName: "file"))
+        "The hypothesis: a file (JSON report, EAP-IG graph JSON, DOT or text), canonical or ground-truth.", valueName: "file"))
     var circuit: String
 
     @Flag(name: .long, help: "Treat the hypothesis as a set of nodes: keep every edge among its heads and MLPs.")
@@ -115,7 +115,7 @@ enum HypothesisSource {
             let url = URL(fileURLWithPath: spec)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw ValidationError(
-                    "No circuit file \(spec); give a file (circuitry JSON report, DOT or text) or a built-in: "
+                    "No circuit file \(spec); give a file (circuitry JSON report, EAP-IG graph JSON, DOT or text) or a built-in: "
                         + builtIns.joined(separator: ", ") + ".")
             }
             return try Hypothesis.load(contentsOf: url, graph: graph)

@@ -15,6 +15,7 @@ struct HelpSnapshotTests {
         ("discover", ["discover", "--help"]),
         ("verify", ["verify", "--help"]),
         ("compare", ["compare", "--help"]),
+        ("evaluate", ["evaluate", "--help"]),
         ("patch", ["patch", "--help"]),
     ])
     func helpMatchesTheSnapshot(name: String, arguments: [String]) throws {

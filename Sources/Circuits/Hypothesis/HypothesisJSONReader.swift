@@ -1,7 +1,7 @@
 import Transformer
 
 /// Reads circuitry's circuit report (`CircuitReport.json`) — or the bare `{"edges": [...]}` of
-/// `Circuit.jsonString` — as a hypothesis.
+/// `Circuit.jsonString` — as a hypothesis; an EAP-IG / MIB graph file (`EAPIGGraph`) gives its `in_graph` edges.
 ///
 /// Used keys: `edges` (required; objects with `sender` and `receiver` names, other keys such as `effect` ignored)
 /// and `severed_inputs` (optional; head input names). Every other key (`metric`, `settings`, `nodes`, …) is
@@ -24,6 +24,11 @@ struct HypothesisJSONReader {
         }
         guard case .object = root.value else {
             throw names.error(root.line, "{", .malformedJSON(reason: "the top level must be an object, found \(root.typeName)"))
+        }
+        if EAPIGGraph.looksLikeGraph(root) {
+            // EAP-IG / MIB graph JSON: its `in_graph` edges are the hypothesis.
+            let file = try EAPIGGraph(root: root, graph: graph, file: names.file ?? "EAP-IG graph")
+            return names.hypothesis(edges: file.circuit)
         }
         guard let edgesValue = root["edges"] else {
             throw names.error(root.line, "{", .malformedJSON(reason: "missing key \"edges\""))

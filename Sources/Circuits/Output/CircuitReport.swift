@@ -16,7 +16,9 @@ import Transformer
 ///     }
 ///
 /// `edges` lists the kept edges in graph order (receivers topologically, then senders); `effect` is the metric
-/// change measured when ACDC tried removing the edge. `circuitry verify --circuit` reads this file.
+/// change measured when ACDC tried removing the edge. `circuitry verify --circuit` reads this file. A report with
+/// measured effects ends with `tested_edges` and `whole_inputs` (see `testedEdgesJSON`), from which `evaluate`
+/// ranks the edges (`EdgeRanking.acdc`).
 public struct CircuitReport: Sendable {
     public var tool: String
     public var model: String
@@ -33,6 +35,9 @@ public struct CircuitReport: Sendable {
     public var severedInputs: Set<NodeID>
     /// Per edge id, the measured effect (nil when untested).
     public var effects: [Double?]
+    /// Per head input tried as a whole (ACDC's `hook_q_input → hook_q` edge), the measured effect. Written with
+    /// `effects` as `tested_edges` and `whole_inputs` (see `testedEdgesJSON`).
+    public var wholeInputEffects: [NodeID: Double] = [:]
 
     public init(
         tool: String, model: String, task: String?, settings: [(String, JSONValue)], metricName: String,
@@ -82,8 +87,9 @@ public struct CircuitReport: Sendable {
             ]
             out += (i == 0 ? "\n" : ",\n") + "    " + JSONValue.object(fields).text
         }
-        out += edges.isEmpty ? "]\n" : "\n  ]\n"
-        out += "}\n"
+        out += edges.isEmpty ? "]" : "\n  ]"
+        out += testedEdgesJSON(graph: graph)
+        out += "\n}\n"
         return out
     }
 }
