@@ -93,12 +93,18 @@ public struct Tensor: Sendable, Equatable {
 
 extension Tensor {
     /// The largest absolute element-wise difference to `other` (same element count); for tests and self-checks.
+    /// NaN when any difference is NaN (a NaN or an infinity in either tensor), so that `difference <= tolerance`
+    /// fails for non-finite values instead of ignoring them.
     public func maxAbsDifference(_ other: Tensor) -> Float {
         precondition(count == other.count, "Tensor: comparing \(shape) with \(other.shape)")
         var m: Float = 0
         scalars.withUnsafeBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
-                for i in 0..<a.count { m = Swift.max(m, Swift.abs(a[i] - b[i])) }
+                for i in 0..<a.count {
+                    let d = Swift.abs(a[i] - b[i])
+                    if d.isNaN { m = .nan; return }
+                    m = Swift.max(m, d)
+                }
             }
         }
         return m

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every error the Transformer module reports. Each message names the file, tensor, token or value that was wrong.
 public enum TransformerError: Error, Equatable, CustomStringConvertible {
     // Configuration
@@ -8,6 +10,16 @@ public enum TransformerError: Error, Equatable, CustomStringConvertible {
     case weightsUnreadable(file: String, reason: String)
     case missingTensor(file: String, tensor: String)
     case tensorShapeMismatch(file: String, tensor: String, expected: [Int], found: [Int])
+    /// A weight tensor holds NaN or ±Inf values.
+    case nonFiniteWeights(file: String, tensor: String, count: Int, total: Int)
+    /// The checkpoint has tensors of a layer beyond the configuration's `nLayers`.
+    case layerCountMismatch(file: String, configLayers: Int, tensor: String)
+    /// The configuration names a `model_type` circuitry cannot run.
+    case unsupportedArchitecture(file: String, modelType: String, supported: [String])
+    /// A configuration value circuitry does not implement (named with the feature it would need).
+    case unsupportedFeature(file: String, key: String, reason: String)
+    /// The model (and what will be built on it) needs more memory than the machine has available.
+    case insufficientMemory(what: String, needed: Int, available: Int)
     // Forward pass input
     case emptyBatch
     case raggedBatch(prompt: Int, length: Int, expected: Int)
@@ -32,6 +44,18 @@ public enum TransformerError: Error, Equatable, CustomStringConvertible {
         case let .missingTensor(file, tensor): "weights \(file) have no tensor '\(tensor)'"
         case let .tensorShapeMismatch(file, tensor, expected, found):
             "weights \(file): tensor '\(tensor)' has shape \(found), the configuration needs \(expected)"
+        case let .nonFiniteWeights(file, tensor, count, total):
+            "weights \(file): tensor '\(tensor)' holds \(count) NaN or infinite value\(count == 1 ? "" : "s") (of \(total))"
+        case let .layerCountMismatch(file, layers, tensor):
+            "weights \(file) hold tensor '\(tensor)' of a layer beyond the configuration's \(layers) layers; "
+                + "the config.json does not describe these weights"
+        case let .unsupportedArchitecture(file, modelType, supported):
+            "model configuration \(file): model_type '\(modelType)' is not supported; circuitry reads "
+                + supported.joined(separator: ", ")
+        case let .unsupportedFeature(file, key, reason): "model configuration \(file): '\(key)' \(reason)"
+        case let .insufficientMemory(what, needed, available):
+            "\(what) needs about \(ByteCount.format(needed)) of memory, but only \(ByteCount.format(available)) "
+                + "is available on this machine"
         case .emptyBatch: "the batch holds no prompts"
         case let .raggedBatch(prompt, length, expected):
             "prompt \(prompt) has \(length) tokens, the batch's first prompt has \(expected); a batch needs equal lengths"
@@ -49,5 +73,19 @@ public enum TransformerError: Error, Equatable, CustomStringConvertible {
         case let .checksumMismatch(file, expected, found): "\(file): checksum \(found), expected \(expected)"
         case let .fileWriteFailed(file, reason): "cannot write \(file): \(reason)"
         }
+    }
+}
+
+/// Human-readable byte counts for messages (`2.6 GB`, decimal units as `ls -h --si` prints them).
+public enum ByteCount {
+    public static func format(_ bytes: Int) -> String {
+        let units = ["bytes", "kB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) bytes" : String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
     }
 }

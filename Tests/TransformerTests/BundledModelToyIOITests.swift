@@ -3,10 +3,12 @@ import Testing
 import Tensor
 @testable import Transformer
 
-/// toy-ioi on its held-out prompts (`data/models/toy-ioi/heldout.json`, written by the training script).
+/// toy-ioi and its Llama twin toy-ioi-llama on their held-out prompts (`data/models/*/heldout.json`, written by
+/// the training scripts; the two models share the prompts).
 ///
 /// Targets (scripts/toy_ioi/README.md): accuracy (argmax of the last-position logits is the indirect object) at
-/// least 95% on new name pairs and 90% on the held-out template, mean logit difference IO − S at least 3 on both;
+/// least 95% on new name pairs and 90% on the held-out template (95% on both for toy-ioi-llama, issue 13), mean
+/// logit difference IO − S at least 3 on both;
 /// on the ABC-corrupted prompts (all three names replaced) the mean logit difference is 0 within 3 standard
 /// errors and within a tenth of the clean difference.
 @Suite struct BundledToyIOITests {
@@ -60,9 +62,12 @@ import Tensor
         return (Double(correct) / n, mean, (variance / n).squareRoot())
     }
 
-    @Test(arguments: [("new_pairs", 0.95), ("heldout_template", 0.90)])
-    func meetsTargets(set: String, minimumAccuracy: Double) throws {
-        let folder = DataDirectory.bundledModel("toy-ioi")
+    @Test(arguments: [
+        ("toy-ioi", "new_pairs", 0.95), ("toy-ioi", "heldout_template", 0.90),
+        ("toy-ioi-llama", "new_pairs", 0.95), ("toy-ioi-llama", "heldout_template", 0.95),
+    ])
+    func meetsTargets(model name: String, set: String, minimumAccuracy: Double) throws {
+        let folder = DataDirectory.bundledModel(name)
         let data = try Data(contentsOf: folder.appendingPathComponent("heldout.json"))
         let heldout = try JSONDecoder().decode(Heldout.self, from: data)
         let rows = try #require(heldout.sets[set])
@@ -87,5 +92,35 @@ import Tensor
         #expect(abs(clean.logitDiff - recorded.logitDiffMean) <= 1e-3 + 1e-4 * abs(recorded.logitDiffMean))
         let recordedABC = try #require(heldout.figures[set + "_abc"])
         #expect(abs(abc.logitDiff - recordedABC.logitDiffMean) <= 1e-3 + 1e-4 * abs(recordedABC.logitDiffMean))
+    }
+
+    /// toy-ioi-llama's last-position logits against Hugging Face's `LlamaForCausalLM` on the first 8 prompts of each
+    /// held-out set (`Fixtures/reference/toy-ioi-llama-logits.json`, from `scripts/toy_ioi_llama/`).
+    @Test func toyIOILlamaMatchesHuggingFace() throws {
+        struct Reference: Decodable {
+            struct Prompt: Decodable {
+                let tokens: [Int]
+                let argmax: Int
+                let last_logits: [Float]
+            }
+            let sets: [String: [Prompt]]
+        }
+        let url = try ForwardFixtures.url("reference/toy-ioi-llama-logits.json")
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+        let model = try TransformerModel.load(directory: DataDirectory.bundledModel("toy-ioi-llama"))
+        #expect(model.config.architecture == "llama" && model.config.nKVHeads == 2 && !model.config.tiedEmbeddings)
+        var runner = TransformerRunner(model: model)
+        var compared = 0
+        for (set, prompts) in reference.sets.sorted(by: { $0.key < $1.key }) {
+            for prompt in prompts {
+                let logits = try runner.run(TokenBatch([prompt.tokens], config: model.config)).logits
+                let expected = Tensor(shape: [1, 1, prompt.last_logits.count], scalars: prompt.last_logits)
+                expectClose(logits, expected, atol: 1e-4, rtol: 0, "\(set) prompt \(prompt.tokens.count) tokens")
+                let row = logits.scalars
+                #expect(row.indices.max { row[$0] < row[$1] } == prompt.argmax)
+                compared += 1
+            }
+        }
+        #expect(compared == 16)
     }
 }

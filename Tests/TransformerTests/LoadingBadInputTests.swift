@@ -190,13 +190,13 @@ import Testing
         #expect(message == "model configuration /models/x/config.json has no key 'vocab_size'")
         let lens = try #require(configFailure(#"{"n_layers": 1, "d_model": 4, "n_heads": 1, "d_vocab": 3, "n_ctx": 2}"#))
         #expect(lens.contains("no key 'act_fn'"))
-        #expect(try #require(configFailure("{}")).contains("no key 'n_layer (or n_layers)'"))
+        #expect(try #require(configFailure("{}")).contains("no key 'model_type (or the GPT-2 key n_layer, or the TransformerLens key n_layers)'"))
     }
 
     @Test func unknownActivation() throws {
         let message = try #require(configFailure(
-            #"{"n_layer": 1, "n_embd": 4, "n_head": 1, "n_positions": 2, "vocab_size": 3, "activation_function": "swish"}"#))
-        #expect(message.contains("/models/x/config.json: 'activation_function' 'swish' is not a supported activation"))
+            #"{"n_layer": 1, "n_embd": 4, "n_head": 1, "n_positions": 2, "vocab_size": 3, "activation_function": "mish"}"#))
+        #expect(message.contains("/models/x/config.json: 'activation_function' 'mish' is not a supported activation"))
     }
 
     @Test func invalidConfigValues() throws {

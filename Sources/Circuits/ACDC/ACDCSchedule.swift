@@ -1,3 +1,5 @@
+import Transformer
+
 /// The order in which ACDC visits the graph, flattened into steps.
 ///
 /// ACDC (`TLACDCExperiment.step`, nodes in reverse TransformerLens hook order, see `CircuitGraph+ACDCOrder`) visits

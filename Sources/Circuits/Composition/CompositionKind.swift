@@ -1,3 +1,5 @@
+import Transformer
+
 /// The three ways an earlier head A can feed a later head B (Elhage et al. 2021, "A Mathematical Framework for
 /// Transformer Circuits", section "Three kinds of composition").
 ///

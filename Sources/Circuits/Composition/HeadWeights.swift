@@ -1,7 +1,7 @@
 import Tensor
 import Transformer
 
-/// Every head's W_Q, W_K, W_V and W_O cut out of a model's fused matrices and prepared by a `WeightProcessing`.
+/// Every head's W_Q, W_K, W_V and W_O, taken from the block layer and prepared by a `WeightProcessing`.
 ///
 /// Conventions follow TransformerLens (row vectors, weights `[in, out]`): a head reads `x · W_Q` etc. and writes
 /// `z · W_O`, so its OV circuit is `W_V · W_O` and its QK circuit `W_Q · W_Kᵀ`, both `d_model × d_model` of rank at
@@ -20,26 +20,22 @@ public struct HeadWeights: Sendable {
     public init(model: TransformerModel, processing requested: WeightProcessing) {
         let c = model.config
         let shape = HeadShape(nLayers: c.nLayers, nHeads: c.nHeads, dModel: c.dModel, dHead: c.dHead)
-        let processing = requested.effective(layerNorm: c.layerNorm)
+        let processing = requested.effective(normalization: c.normalization)
         self.shape = shape
         self.processing = processing
         var q: [Tensor] = [], k: [Tensor] = [], v: [Tensor] = [], o: [Tensor] = []
-        for block in model.weights.blocks {
+        for block in model.blocks {
             for h in 0..<c.nHeads {
-                var factors = (0..<3).map { j in
-                    Self.columns(of: block.qkvWeight, start: j * c.dAttention + h * c.dHead, count: c.dHead,
-                                 rows: c.dModel)
-                }
+                // Under grouped-query attention a query head's W_K and W_V are its key/value head's.
+                var factors = HeadInput.allCases.map { block.headWeight($0, head: h) }
                 for j in 0..<3 {
-                    if processing.foldLayerNorm { Self.scaleRows(&factors[j], by: block.ln1Weight) }
+                    if processing.foldLayerNorm { Self.scaleRows(&factors[j], by: block.attentionNorm.weight) }
                     if processing.centerReadingWeights { Self.centerColumns(&factors[j]) }
                 }
                 q.append(factors[0])
                 k.append(factors[1])
                 v.append(factors[2])
-                let start = h * c.dHead * c.dModel
-                var out = Tensor(shape: [c.dHead, c.dModel],
-                                 scalars: Array(block.outWeight.scalars[start..<(start + c.dHead * c.dModel)]))
+                var out = block.headOutputWeight(head: h)
                 if processing.centerWritingWeights { Self.centerRows(&out) }
                 o.append(out)
             }
@@ -74,18 +70,6 @@ public struct HeadWeights: Sendable {
     private func index(_ head: AttentionHead) -> Int {
         precondition(head.isValid(in: shape), "HeadWeights: no head \(head) in a model of \(shape)")
         return head.flatIndex(nHeads: shape.nHeads)
-    }
-
-    /// Columns `start ..< start+count` of a `[rows, width]` matrix as a dense `[rows, count]` tensor.
-    private static func columns(of m: Tensor, start: Int, count: Int, rows: Int) -> Tensor {
-        let width = m.count / max(rows, 1)
-        var out = [Float](repeating: 0, count: rows * count)
-        m.withUnsafeBufferPointer { p in
-            for r in 0..<rows {
-                for i in 0..<count { out[r * count + i] = p[r * width + start + i] }
-            }
-        }
-        return Tensor(shape: [rows, count], scalars: out)
     }
 
     /// `m[r, :] *= scale[r]` for a `[rows, cols]` matrix and `[rows]` scale.

@@ -1,3 +1,5 @@
+import Transformer
+
 /// How a model's attention weights are prepared before composition analysis.
 ///
 /// Composition scores are not invariant under these changes, so every result states which was used. With
@@ -30,10 +32,15 @@ public struct WeightProcessing: Hashable, Sendable {
     public static let transformerLensDefault = WeightProcessing(
         foldLayerNorm: true, centerReadingWeights: true, centerWritingWeights: true)
 
-    /// What actually applies to a model: TransformerLens folds and centres only models with LayerNorm, and so does
-    /// circuitry (for a model without LayerNorm, such as tracr's, centring would change what the heads compute).
-    public func effective(layerNorm: Bool) -> WeightProcessing {
-        layerNorm ? self : .none
+    /// What actually applies to a model: TransformerLens folds and centres models with LayerNorm; with RMSNorm it
+    /// folds the scale but centres nothing (RMSNorm keeps the mean direction, so centring would change what the
+    /// heads compute); without normalisation (tracr) it does neither. circuitry does the same.
+    public func effective(normalization: ModelConfig.Normalization) -> WeightProcessing {
+        switch normalization {
+        case .layerNorm: self
+        case .rmsNorm: WeightProcessing(foldLayerNorm: foldLayerNorm, centerReadingWeights: false, centerWritingWeights: false)
+        case .none: .none
+        }
     }
 
     /// Whether reading and writing weights are both confined to the zero-mean subspace (then random baselines

@@ -23,6 +23,8 @@ public enum ExecutorProblem: Sendable, Equatable, CustomStringConvertible {
     case graphMismatch(graph: String, model: String)
     /// A self-check failed: the patched run did not reproduce a reference run.
     case selfCheckFailed(check: String, maxDifference: Float, tolerance: Float)
+    /// The model's architecture has no edge graph (the reason says why).
+    case unsupportedModel(String)
 
     public var description: String {
         switch self {
@@ -33,7 +35,10 @@ public enum ExecutorProblem: Sendable, Equatable, CustomStringConvertible {
                 ? "resample ablation needs corrupted prompts" : "mean ablation needs reference prompts"
         case let .graphMismatch(graph, model): "the graph (\(graph)) does not fit the model (\(model))"
         case let .selfCheckFailed(check, diff, tol):
-            "self-check failed: \(check): logits differ by up to \(diff) (tolerance \(tol))"
+            diff.isNaN
+                ? "self-check failed: \(check): the logits hold NaN or infinite values"
+                : "self-check failed: \(check): logits differ by up to \(diff) (tolerance \(tol))"
+        case let .unsupportedModel(reason): "circuit graphs are not available for \(reason)"
         }
     }
 }

@@ -51,7 +51,7 @@ public struct EdgePatchingExecutor {
     /// Scratch buffers, sized once.
     var scratch: ExecutorScratch
     /// Shapes of the matrix products issued, when a benchmark asks for them.
-    var productLog = ProductLog()
+    var productLog = MatrixProductLog()
 
     /// Builds the executor: runs the clean prompts and the ablation source once and keeps what patched runs need.
     ///
@@ -66,8 +66,14 @@ public struct EdgePatchingExecutor {
     ) throws {
         let config = model.config
         let graph = graph ?? CircuitGraph(config: config)
+        guard model.blocks.allSatisfy(\.headOutputsAreAdditive) else {
+            throw CircuitsError.executor(.unsupportedModel(
+                "\(config.architecture): its post-attention normalisation acts on the sum of the heads, so a head's "
+                    + "contribution to the residual stream is not its own output and edges between heads are not defined"))
+        }
         guard graph.nLayers == config.nLayers, graph.nHeads == config.nHeads, graph.hasMLP == config.hasMLP,
-              graph.separatePositionEmbedding == config.separatePositionEmbedding else {
+              graph.separatePositionEmbedding == config.separatePositionEmbedding,
+              graph.parallelResidual == config.parallelResidual else {
             throw CircuitsError.executor(.graphMismatch(
                 graph: "\(graph.nLayers) layers × \(graph.nHeads) heads", model: "\(config.nLayers) layers × \(config.nHeads) heads"))
         }

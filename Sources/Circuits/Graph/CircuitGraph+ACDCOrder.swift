@@ -1,3 +1,5 @@
+import Transformer
+
 /// The orders in which ACDC visits receivers and tries their incoming edges.
 ///
 /// Source: ArthurConmy/Automatic-Circuit-Discovery (commit bc99ace8), `acdc/TLACDCCorrespondence.py`
@@ -47,7 +49,7 @@ extension CircuitGraph {
             receiverLayer = layer
         case .mlpIn(let layer):
             receiverLayer = layer
-            sameLayerHeads = true
+            sameLayerHeads = !parallelResidual
         case .residPost:
             receiverLayer = nLayers
         case .embed, .posEmbed, .head, .mlp:

@@ -1,3 +1,5 @@
+import Transformer
+
 /// Lookups by structure and by name, and the correspondence between a component's sender and receiver forms.
 extension CircuitGraph {
     // MARK: Ids by structure

@@ -7,12 +7,16 @@ import Transformer
 /// `acdc/TLACDCCorrespondence.py`) and auto-circuit (`patchable_model(..., separate_qkv=True)`): every sender has an
 /// edge to every receiver that reads the residual stream after the sender wrote to it —
 /// * q/k/v inputs of layer `L` read the embedding(s), every head and MLP of layers `< L`;
-/// * the MLP input of layer `L` reads the embedding(s), every head of layers `≤ L` and MLPs of layers `< L`;
+/// * the MLP input of layer `L` reads the embedding(s), every head of layers `≤ L` and MLPs of layers `< L` — with
+///   GPT-NeoX's parallel residual (`x + attn(ln1(x)) + mlp(ln2(x))`, Pythia) only heads of layers `< L`, since
+///   attention and MLP of a block read the same input;
 /// * `resid_post` reads every sender.
 ///
 /// With `E` embedding nodes (1, or 2 with `separatePositionEmbedding`, as ACDC does for tracr), `H` heads and MLPs:
-/// q/k/v of layer `L` have `E + (H+1)·L` incoming edges, MLP `L` has `E + H·(L+1) + L`, `resid_post` has
-/// `E + L_total·(H+1)`; attention-only models drop the MLP terms. GPT-2 small has 32,491 edges.
+/// q/k/v of layer `L` have `E + (H+1)·L` incoming edges, MLP `L` has `E + H·(L+1) + L` (parallel residual:
+/// `E + (H+1)·L`), `resid_post` has `E + L_total·(H+1)`; attention-only models drop the MLP terms. GPT-2 small has
+/// 32,491 edges. Grouped-query attention changes nothing: every query head has its own q, k and v receiver (the
+/// ungrouped view of TransformerLens and EAP-IG).
 ///
 /// Id layout (dense, see `NodeID`, `EdgeID`): senders first in forward order, then receivers in topological order;
 /// edges ordered by (receiver, sender), so each receiver's incoming edges are contiguous.
@@ -27,6 +31,8 @@ public final class CircuitGraph: Sendable, CustomStringConvertible {
     public let hasMLP: Bool
     /// Whether the token and position embeddings are two senders (`embed`, `pos_embed`) instead of one (`embed`).
     public let separatePositionEmbedding: Bool
+    /// Whether a block's MLP reads the block's input (GPT-NeoX's parallel residual) rather than its heads' output.
+    public let parallelResidual: Bool
 
     /// All nodes, indexed by `NodeID.rawValue`.
     public let nodes: [GraphNode]
@@ -54,21 +60,25 @@ public final class CircuitGraph: Sendable, CustomStringConvertible {
     let senderNames: [String: NodeID]
     let receiverNames: [String: NodeID]
 
-    /// The graph of a model; only `nLayers`, `nHeads`, `hasMLP` and `separatePositionEmbedding` matter.
+    /// The graph of a model; only `nLayers`, `nHeads`, `hasMLP`, `separatePositionEmbedding` and
+    /// `parallelResidual` matter.
     public convenience init(config: ModelConfig) {
         self.init(
             nLayers: config.nLayers, nHeads: config.nHeads, hasMLP: config.hasMLP,
-            separatePositionEmbedding: config.separatePositionEmbedding
+            separatePositionEmbedding: config.separatePositionEmbedding, parallelResidual: config.parallelResidual
         )
     }
 
     /// The graph of a model shape. Preconditions: `nLayers ≥ 1`, `nHeads ≥ 1` (a programmer error otherwise).
-    public init(nLayers: Int, nHeads: Int, hasMLP: Bool, separatePositionEmbedding: Bool = false) {
+    public init(
+        nLayers: Int, nHeads: Int, hasMLP: Bool, separatePositionEmbedding: Bool = false, parallelResidual: Bool = false
+    ) {
         precondition(nLayers >= 1 && nHeads >= 1, "CircuitGraph needs at least one layer and one head")
         self.nLayers = nLayers
         self.nHeads = nHeads
         self.hasMLP = hasMLP
         self.separatePositionEmbedding = separatePositionEmbedding
+        self.parallelResidual = parallelResidual
 
         var kinds: [NodeKind] = [.embed]
         if separatePositionEmbedding { kinds.append(.posEmbed) }
@@ -100,7 +110,8 @@ public final class CircuitGraph: Sendable, CustomStringConvertible {
         var edgeMatrix = [Int32](repeating: -1, count: receiverCount * senderCount)
         for receiverOrdinal in 0..<receiverCount {
             let receiver = nodes[senderCount + receiverOrdinal]
-            for sender in nodes[0..<senderCount] where Self.feeds(sender.kind, into: receiver.kind) {
+            for sender in nodes[0..<senderCount]
+            where Self.feeds(sender.kind, into: receiver.kind, parallelResidual: parallelResidual) {
                 let id = EdgeID(edges.count)
                 edges.append(GraphEdge(id: id, sender: sender.id, receiver: receiver.id))
                 outgoing[sender.id.rawValue].append(id)
@@ -133,12 +144,13 @@ public final class CircuitGraph: Sendable, CustomStringConvertible {
     }
 
     /// Whether a sender writes to the residual stream before a receiver reads it (ACDC's and auto-circuit's rule:
-    /// heads of layer L feed MLP L, since the MLP reads `resid_mid`; nothing in layer L feeds layer L's heads).
-    static func feeds(_ sender: NodeKind, into receiver: NodeKind) -> Bool {
+    /// heads of layer L feed MLP L, since the MLP reads `resid_mid`, unless the residual is parallel; nothing in
+    /// layer L feeds layer L's heads).
+    static func feeds(_ sender: NodeKind, into receiver: NodeKind, parallelResidual: Bool) -> Bool {
         switch (sender, receiver) {
         case (.embed, _), (.posEmbed, _), (_, .residPost): true
         case (.head(let from, _), .headInput(let to, _, _)): from < to
-        case (.head(let from, _), .mlpIn(let to)): from <= to
+        case (.head(let from, _), .mlpIn(let to)): parallelResidual ? from < to : from <= to
         case (.mlp(let from), .headInput(let to, _, _)): from < to
         case (.mlp(let from), .mlpIn(let to)): from < to
         default: false
@@ -157,7 +169,8 @@ public final class CircuitGraph: Sendable, CustomStringConvertible {
     public var description: String {
         let mlp = hasMLP ? "" : ", attention-only"
         let embeds = separatePositionEmbedding ? ", embed+pos_embed" : ""
-        return "CircuitGraph(\(nLayers) layers, \(nHeads) heads\(mlp)\(embeds): \(nodeCount) nodes, \(edgeCount) edges)"
+        let parallel = parallelResidual ? ", parallel residual" : ""
+        return "CircuitGraph(\(nLayers) layers, \(nHeads) heads\(mlp)\(embeds)\(parallel): \(nodeCount) nodes, \(edgeCount) edges)"
     }
 
     // MARK: Sizes and orders

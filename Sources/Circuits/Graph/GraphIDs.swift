@@ -1,3 +1,5 @@
+import Transformer
+
 /// Dense identifiers of a `CircuitGraph`'s nodes and edges.
 ///
 /// Algorithms (edge patching, ACDC, path patching) index arrays with these ids; names exist only for display and
@@ -46,25 +48,6 @@ public struct EdgeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 public enum NodeRole: String, Hashable, Sendable, CaseIterable {
     case sender
     case receiver
-}
-
-/// Which of a head's three inputs a receiver is. Each is read from the residual stream separately (ACDC's
-/// `hook_{q,k,v}_input`, auto-circuit's `separate_qkv=True`).
-public enum HeadInput: String, Hashable, Sendable, CaseIterable, Comparable {
-    case q
-    case k
-    case v
-
-    /// Index within a head's receivers: q 0, k 1, v 2.
-    public var index: Int {
-        switch self {
-        case .q: 0
-        case .k: 1
-        case .v: 2
-        }
-    }
-
-    public static func < (lhs: HeadInput, rhs: HeadInput) -> Bool { lhs.index < rhs.index }
 }
 
 /// What a node is. The first four cases are senders, the last three receivers.

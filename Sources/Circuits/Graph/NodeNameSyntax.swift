@@ -1,3 +1,5 @@
+import Transformer
+
 /// The grammar of written node names, before they are checked against a graph.
 ///
 /// Canonical names (what files and displays use): `embed`, `pos_embed`, `resid_post`, heads `a{L}.{H}`, head

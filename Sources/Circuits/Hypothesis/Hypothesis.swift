@@ -1,3 +1,4 @@
+import Transformer
 import Foundation
 
 /// A circuit hypothesis written by hand: which edges (and which components) are claimed to implement a behaviour,

@@ -1,3 +1,5 @@
+import Transformer
+
 /// Reads circuitry's Graphviz output (`CircuitDOT.render`) back as a hypothesis.
 ///
 /// `CircuitDOT` draws components, so an edge into a head carries the input in its label: `"a0.1" -> "a7.3"

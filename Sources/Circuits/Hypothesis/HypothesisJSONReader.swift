@@ -1,3 +1,5 @@
+import Transformer
+
 /// Reads circuitry's circuit report (`CircuitReport.json`) — or the bare `{"edges": [...]}` of
 /// `Circuit.jsonString` — as a hypothesis; an EAP-IG / MIB graph file (`EAPIGGraph`) gives its `in_graph` edges.
 ///

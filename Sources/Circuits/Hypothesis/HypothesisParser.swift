@@ -1,3 +1,4 @@
+import Transformer
 import Foundation
 
 /// The hypothesis text format, one statement per line:

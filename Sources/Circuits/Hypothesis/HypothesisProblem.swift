@@ -1,3 +1,5 @@
+import Transformer
+
 /// What is wrong with one line of a hypothesis file (carried by `CircuitsError.hypothesis`).
 public enum HypothesisProblem: Sendable, Equatable, CustomStringConvertible {
     /// The token is not a node name of any form.

@@ -1,3 +1,4 @@
+import Transformer
 /// EAP-IG's names and order for the graph's nodes and edges, so that circuits and edge scores can be exchanged with
 /// the Python tools of Hanna et al. (EAP-IG, `hannamw/EAP-IG` `src/eap/graph.py`, `Graph.from_model`) and the MIB
 /// benchmark's circuit track (`hannamw/MIB-circuit-track`, which reads and writes the same graph files).

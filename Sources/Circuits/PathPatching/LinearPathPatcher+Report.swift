@@ -14,10 +14,11 @@ extension LinearPathPatcher {
         let c = model.config
         let rows = patcher.clean.rows
         let delta = changes.change(of: destination, input: input)
+        let layout = changes.layout
         var values = Tensor(shape: [rows, c.dHead])
         values.copyBlocks(from: cleanQKV[destination.layer],
-                          sourceOffset: input.index * c.dAttention + destination.head * c.dHead,
-                          sourceStride: 3 * c.dAttention, offset: 0, stride: c.dHead, blockLength: c.dHead,
+                          sourceOffset: layout.activationColumn(input, head: destination.head),
+                          sourceStride: layout.activationWidth, offset: 0, stride: c.dHead, blockLength: c.dHead,
                           blocks: rows)
         values.add(delta)
         var patch = ForwardInterventions(config: c)

@@ -37,7 +37,8 @@ import Transformer
 public struct LinearPathPatcher {
     /// The path patcher holding the clean and corrupted runs, the metric and the exact column's executor.
     public internal(set) var patcher: PathPatcher
-    /// Per layer `[rows, 3·nHeads·dHead]`: the clean run's q, k, v side by side (the fused layout of `qkvWeight`).
+    /// Per layer `[rows, 3·nHeads·dHead]`: the clean run's q, k, v side by side (the ungrouped activation layout of
+    /// `HeadInputLayout`).
     let cleanQKV: [Tensor]
 
     public var model: TransformerModel { patcher.model }
@@ -59,13 +60,14 @@ public struct LinearPathPatcher {
     public init(patcher: PathPatcher) throws {
         var runner = TransformerRunner(model: patcher.model)
         let run = try runner.run(patcher.clean, readPositions: .perPrompt(patcher.readPositions), recording: .attention)
-        let c = patcher.model.config
+        let layout = HeadInputLayout(config: patcher.model.config)
         let rows = patcher.clean.rows
         cleanQKV = run.activations.layers.map { layer in
-            var fused = Tensor(shape: [rows, 3 * c.dAttention])
-            for (j, t) in [layer.q, layer.k, layer.v].enumerated() {
-                fused.copyBlocks(from: t, sourceOffset: 0, sourceStride: c.dAttention, offset: j * c.dAttention,
-                                 stride: 3 * c.dAttention, blockLength: c.dAttention, blocks: rows)
+            var fused = Tensor(shape: [rows, layout.activationWidth])
+            for (input, t) in zip(HeadInput.allCases, [layer.q, layer.k, layer.v]) {
+                fused.copyBlocks(from: t, sourceOffset: 0, sourceStride: layout.headsWidth,
+                                 offset: layout.activationColumn(input, head: 0), stride: layout.activationWidth,
+                                 blockLength: layout.headsWidth, blocks: rows)
             }
             return fused
         }
@@ -100,63 +102,34 @@ public struct LinearPathPatcher {
                      "LinearPathPatcher: source \(source) outside \(c.nLayers) layers × \(c.nHeads) heads")
         let delta = try sourceDelta(source, sourcePositions: sourcePositions)
         let rows = patcher.clean.rows
+        let positions = RowPositions(length: patcher.clean.length)
         var linear: [Tensor] = [], exact: [Tensor] = []
+        var grouped = Tensor(shape: [0])
+        var log = MatrixProductLog()
         for layer in (source.layer + 1)..<max(c.nLayers, source.layer + 1) {
-            let w = model.weights.blocks[layer]
+            let block = model.blocks[layer]
             let resid = patcher.cleanResidPre[layer]
-            let normalisedDelta = Self.linearisedLayerNorm(
-                delta, at: resid, weight: w.ln1Weight, epsilon: c.layerNormEpsilon, width: c.dModel)
-            linear.append(Self.project(normalisedDelta, through: w.qkvWeight, rows: rows))
-            // Exact: LN(resid + δ) − LN(resid), through the same weights.
+            // Linear: the normalisation's Jacobian at the clean input applied to δ, through the projections.
+            var linearChange = Tensor(shape: [rows, block.layout.activationWidth])
+            block.projectHeadInputs(block.attentionNorm.linearizedChange(delta, at: resid), rows: rows,
+                                    positions: positions, into: &linearChange, grouped: &grouped, includeBias: false,
+                                    log: &log)
+            linear.append(linearChange)
+            // Exact: norm(resid + δ) − norm(resid), through the same weights.
             var shifted = resid
             shifted.add(delta)
             var after = Tensor(shape: [rows, c.dModel]), before = Tensor(shape: [rows, c.dModel])
-            LayerNorm.apply(shifted, rows: rows, width: c.dModel, weight: w.ln1Weight, bias: w.ln1Bias,
-                            epsilon: c.layerNormEpsilon, into: &after)
-            LayerNorm.apply(resid, rows: rows, width: c.dModel, weight: w.ln1Weight, bias: w.ln1Bias,
-                            epsilon: c.layerNormEpsilon, into: &before)
+            block.attentionNorm.apply(shifted, rows: rows, into: &after)
+            block.attentionNorm.apply(resid, rows: rows, into: &before)
             after.add(before, scaledBy: -1, range: 0..<after.count, otherOffset: 0)
-            exact.append(Self.project(after, through: w.qkvWeight, rows: rows))
+            var exactChange = Tensor(shape: [rows, block.layout.activationWidth])
+            block.projectHeadInputs(after, rows: rows, positions: positions, into: &exactChange, grouped: &grouped,
+                                    includeBias: false, log: &log)
+            exact.append(exactChange)
         }
         return LinearInputChanges(
-            source: source, firstLayer: source.layer + 1, nHeads: c.nHeads, dHead: c.dHead, linear: linear, exact: exact)
-    }
-
-    /// `[rows, width]`: the first-order change of LayerNorm's output at `x` for an input change `delta`,
-    /// `γ ⊙ (δ − mean(δ)) / sqrt(var(x) + ε)` per row (TransformerLens's `δ / hook_scale` with LayerNorm folded);
-    /// `delta` itself for a model without LayerNorm (empty `weight`).
-    static func linearisedLayerNorm(_ delta: Tensor, at x: Tensor, weight: Tensor, epsilon: Float, width: Int) -> Tensor {
-        guard weight.count > 0 else { return delta }
-        let rows = delta.count / max(width, 1)
-        var out = [Float](repeating: 0, count: delta.count)
-        for r in 0..<rows {
-            let o = r * width
-            var mean = 0.0, deltaMean = 0.0
-            for j in 0..<width {
-                mean += Double(x.scalars[o + j])
-                deltaMean += Double(delta.scalars[o + j])
-            }
-            mean /= Double(width)
-            deltaMean /= Double(width)
-            var variance = 0.0
-            for j in 0..<width {
-                let d = Double(x.scalars[o + j]) - mean
-                variance += d * d
-            }
-            let scale = (variance / Double(width) + Double(epsilon)).squareRoot()
-            for j in 0..<width {
-                out[o + j] = Float((Double(delta.scalars[o + j]) - deltaMean) / scale * Double(weight.scalars[j]))
-            }
-        }
-        return Tensor(shape: delta.shape, scalars: out)
-    }
-
-    /// `[rows, 3·dAttention]`: `x · W_QKV` without bias.
-    static func project(_ x: Tensor, through weight: Tensor, rows: Int) -> Tensor {
-        let cols = weight.shape.last ?? 0
-        var out = Tensor(shape: [rows, cols])
-        BLAS.gemm(x, MatrixSlice(x), weight, MatrixSlice(weight), into: &out, MatrixSlice(out))
-        return out
+            source: source, firstLayer: source.layer + 1, layout: HeadInputLayout(config: c), linear: linear,
+            exact: exact)
     }
 }
 
@@ -165,9 +138,9 @@ public struct LinearInputChanges: Sendable {
     public let source: AttentionHead
     /// The first layer covered (the source's layer + 1).
     public let firstLayer: Int
-    public let nHeads: Int
-    public let dHead: Int
-    /// Per layer from `firstLayer`, `[rows, 3·nHeads·dHead]` (q | k | v, heads consecutive inside each):
+    /// Where each head's inputs sit in the changes.
+    public let layout: HeadInputLayout
+    /// Per layer from `firstLayer`, `[rows, 3·nHeads·dHead]` in the activation layout of `layout`:
     /// the linearised and the exact change of the heads' inputs.
     public let linear: [Tensor]
     public let exact: [Tensor]
@@ -177,11 +150,11 @@ public struct LinearInputChanges: Sendable {
         precondition(head.layer >= firstLayer && head.layer < firstLayer + linear.count,
                      "LinearInputChanges: \(head) is not after the source \(source)")
         let layer = (useExact ? exact : linear)[head.layer - firstLayer]
-        let dA = nHeads * dHead
-        let rows = layer.count / (3 * dA)
-        var out = Tensor(shape: [rows, dHead])
-        out.copyBlocks(from: layer, sourceOffset: input.index * dA + head.head * dHead, sourceStride: 3 * dA,
-                       offset: 0, stride: dHead, blockLength: dHead, blocks: rows)
+        let rows = layer.count / layout.activationWidth
+        var out = Tensor(shape: [rows, layout.dHead])
+        out.copyBlocks(from: layer, sourceOffset: layout.activationColumn(input, head: head.head),
+                       sourceStride: layout.activationWidth, offset: 0, stride: layout.dHead,
+                       blockLength: layout.dHead, blocks: rows)
         return out
     }
 }

@@ -11,7 +11,7 @@ extension PathPatcher {
     ///
     /// where resid_pre(L) and live(s) (the head result z_s·W_O[s], without b_O) come from the run with the
     /// receivers of earlier layers already patched, so receivers compose downstream as in the executor; its q/k/v
-    /// is then `LN1(input)·W + b`. Receiver layers are handled in increasing order, one partial pass each (the
+    /// is then `norm₁(input)·W + b` (rotated for q and k in rotary models). Receiver layers are handled in increasing order, one partial pass each (the
     /// first needs none: below it everything is clean). The final residual receiver reads the same sum on the clean
     /// run's resid_post.
     mutating func positionalResidual(
@@ -82,7 +82,7 @@ extension PathPatcher {
             guard let patched = patchedInput(resid, below: layer, liveZ: liveZ) else { continue }
             for head in heads where head.layer == layer {
                 let values = PositionalRows.headInput(
-                    input, head: head.head, layer: layer, from: patched, model: model, rows: rows)
+                    input, head: head.head, layer: layer, from: patched, model: model, rows: rows, length: clean.length)
                 patch.replace(kind, of: head, with: values, positions: destination)
                 patchedAny = true
             }

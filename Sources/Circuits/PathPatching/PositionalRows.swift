@@ -52,12 +52,12 @@ enum PositionalRows {
 
     /// `[rows, dModel]`: head `h`'s result `z_h · W_O[h]` (without b_O) from a layer's z (`[rows, nHeads·dHead]`).
     static func headResult(z: Tensor, head h: Int, layer: Int, model: TransformerModel, rows: Int) -> Tensor {
-        let c = model.config
-        let w = model.weights.blocks[layer]
-        var out = Tensor(shape: [rows, c.dModel])
-        BLAS.gemm(z, MatrixSlice(offset: h * c.dHead, rows: rows, cols: c.dHead, rowStride: c.dAttention),
-                  w.outWeight, MatrixSlice(offset: h * c.dHead * c.dModel, rows: c.dHead, cols: c.dModel),
-                  into: &out, MatrixSlice(out))
+        let block = model.blocks[layer]
+        var out = Tensor(shape: [rows, block.dModel])
+        var log = MatrixProductLog()
+        block.headOutput(z, MatrixSlice(offset: h * block.dHead, rows: rows, cols: block.dHead,
+                                        rowStride: block.layout.headsWidth),
+                         head: h, into: &out, MatrixSlice(out), log: &log)
         return out
     }
 
@@ -72,23 +72,18 @@ enum PositionalRows {
         return Tensor(shape: a.shape, scalars: out)
     }
 
-    /// `[rows, dHead]`: `LN1_layer(input) · W_kind[h] + b_kind[h]`, a head's q, k or v computed from an explicit
-    /// residual input `[rows, dModel]` (the pass's own ln1 and fused projection, one head's columns).
+    /// `[rows, dHead]`: a head's q, k or v computed from an explicit residual input `[rows, dModel]` of a batch of
+    /// prompts `length` tokens long (the block's own normalisation, projection, bias and rotary embedding).
     static func headInput(
-        _ kind: HeadInput, head h: Int, layer: Int, from input: Tensor, model: TransformerModel, rows: Int
+        _ kind: HeadInput, head h: Int, layer: Int, from input: Tensor, model: TransformerModel, rows: Int, length: Int
     ) -> Tensor {
-        let c = model.config
-        let w = model.weights.blocks[layer]
-        var normed = Tensor(shape: [rows, c.dModel])
-        LayerNorm.apply(input, rows: rows, width: c.dModel, weight: w.ln1Weight, bias: w.ln1Bias,
-                        epsilon: c.layerNormEpsilon, into: &normed)
-        let column = kind.index * c.dAttention + h * c.dHead
-        var out = Tensor(shape: [rows, c.dHead])
-        let slice = MatrixSlice(out)
-        out.broadcastRows(w.qkvBias, vectorOffset: column, into: slice)
-        BLAS.gemm(normed, MatrixSlice(normed), w.qkvWeight,
-                  MatrixSlice(offset: column, rows: c.dModel, cols: c.dHead, rowStride: 3 * c.dAttention),
-                  into: &out, slice, beta: 1)
+        let block = model.blocks[layer]
+        var normed = Tensor(shape: [rows, block.dModel])
+        block.attentionNorm.apply(input, rows: rows, into: &normed)
+        var out = Tensor(shape: [rows, block.dHead])
+        var log = MatrixProductLog()
+        block.projectHeadInput(kind, head: h, normed, rows: rows, positions: RowPositions(length: length),
+                               into: &out, MatrixSlice(out), log: &log)
         return out
     }
 }

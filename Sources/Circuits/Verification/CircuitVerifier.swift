@@ -1,3 +1,4 @@
+import Transformer
 import Tensor
 
 /// Tests a circuit hypothesis on a model: is the circuit sufficient (faithfulness), is each part necessary, and —

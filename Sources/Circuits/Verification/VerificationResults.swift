@@ -1,3 +1,5 @@
+import Transformer
+
 /// Settings and results of `CircuitVerifier`.
 
 /// Whether a hypothesis is taken edge by edge or as a set of nodes.

@@ -1,3 +1,4 @@
+import Transformer
 import Circuits
 
 /// The IOI circuit of Wang et al. 2022 ("Interpretability in the Wild", arXiv 2211.00593) in GPT-2 small, as ACDC

@@ -2,7 +2,9 @@ import Foundation
 
 /// Scaled dot-product attention for one head over a batch of equal-length sequences, as GPT-2 computes it:
 /// scores = q·kᵀ / scale, masked (causal models: a query sees keys at positions ≤ its own), softmax over keys in
-/// Float, z = pattern · v.
+/// Float, z = pattern · v. Two options serve Gemma 2: a sliding window (a query at i sees keys j with
+/// i − j < window, Hugging Face's `sliding_window_overlay`) and soft-capped scores (cap·tanh(score / cap), applied
+/// after the scale and before the mask, as `Gemma2Attention` does).
 ///
 /// Queries, keys and values are read from row-major buffers where row `b·length + t` holds token t of prompt b
 /// and the head's `dHead` components start at a column offset. This serves both the fused QKV buffer of the plain
@@ -24,6 +26,8 @@ public enum Attention {
     /// - Parameters:
     ///   - q, k, v: buffers `[batch·length, *]` with the head's vectors at the operands' offsets.
     ///   - queryPositions: the query positions to compute (all when nil); keys and values always cover every position.
+    ///   - window: with a causal mask, how many positions up to and including its own a query sees (nil: all).
+    ///   - softcap: the scores' soft cap (nil: none).
     ///   - pattern: when `patternOffset` is given, receives the pattern: prompt b's row for query i starts at
     ///     `patternOffset + b·patternBatchStride + i·length` (for TransformerLens's `[batch, head, query, key]`
     ///     layout: offset h·length², batch stride heads·length²). Only computed queries' rows are written.
@@ -31,7 +35,7 @@ public enum Attention {
     public static func head(
         q: Tensor, _ qOperand: Operand, k: Tensor, _ kOperand: Operand, v: Tensor, _ vOperand: Operand,
         batch: Int, length: Int, dHead: Int, causal: Bool, scale: Float,
-        queryPositions: [Int]? = nil,
+        queryPositions: [Int]? = nil, window: Int? = nil, softcap: Float? = nil,
         pattern: inout Tensor, patternOffset: Int?, patternBatchStride: Int = 0,
         z: inout Tensor, _ zOperand: Operand
     ) {
@@ -47,17 +51,20 @@ public enum Attention {
                                 for i in positions {
                                     let qi = qOperand.offset + (row0 + i) * qOperand.rowStride
                                     let keys = causal ? i + 1 : length
+                                    let firstKey = causal && window != nil ? Swift.max(0, i + 1 - window!) : 0
                                     var maxScore = -Float.infinity
-                                    for j in 0..<keys {
+                                    for j in firstKey..<keys {
                                         let kj = kOperand.offset + (row0 + j) * kOperand.rowStride
                                         var dot: Float = 0
                                         for d in 0..<dHead { dot += qp[qi + d] * kp[kj + d] }
-                                        let s = dot / scale  // division, as Hugging Face GPT-2 does (exact for power-of-two scales)
+                                        var s = dot / scale  // division, as Hugging Face GPT-2 does (exact for power-of-two scales)
+                                        if let cap = softcap { s = tanhf(s / cap) * cap }
                                         scores[j] = s
                                         if s > maxScore { maxScore = s }
                                     }
                                     var sum: Float = 0
-                                    for j in 0..<keys {
+                                    for j in 0..<firstKey { scores[j] = 0 }
+                                    for j in firstKey..<keys {
                                         let e = expf(scores[j] - maxScore)
                                         scores[j] = e
                                         sum += e
@@ -65,7 +72,7 @@ public enum Attention {
                                     let norm = 1 / sum
                                     let zi = zOperand.offset + (row0 + i) * zOperand.rowStride
                                     for d in 0..<dHead { zp[zi + d] = 0 }
-                                    for j in 0..<keys {
+                                    for j in firstKey..<keys {
                                         let p = scores[j] * norm
                                         scores[j] = p
                                         let vj = vOperand.offset + (row0 + j) * vOperand.rowStride

@@ -63,10 +63,11 @@ extension InterventionPlan {
     /// head's computed pattern) and recomputes the head's z at those rows as `pattern_row · v`.
     ///
     /// - Parameters:
-    ///   - qkv: `[rows, 3·dAttention]`, the fused q, k, v of the layer (v of head h at `2·dAttention + h·dHead`).
-    ///   - z: `[rows, dAttention]`.
+    ///   - qkv: `[rows, 3·nHeads·dHead]`, the layer's q, k, v laid out by `layout`.
+    ///   - z: `[rows, nHeads·dHead]`.
     func applyPattern(
-        layer: Int, head h: Int, length T: Int, qkv: Tensor, pattern: inout Tensor, z: inout Tensor
+        layer: Int, head h: Int, length T: Int, layout: HeadInputLayout, qkv: Tensor, pattern: inout Tensor,
+        z: inout Tensor
     ) {
         guard let rows = patternRows[layer * nHeads + h],
               let r = interventions.patternReplacements[layer * nHeads + h] else { return }
@@ -77,7 +78,8 @@ extension InterventionPlan {
             let source = ((b * r.sourceHeads + r.sourceHead) * T + t) * T
             pattern.copy(from: r.source, range: destination..<(destination + T), otherOffset: source)
             BLAS.gemm(pattern, MatrixSlice(offset: destination, rows: 1, cols: T),
-                      qkv, MatrixSlice(offset: b * T * 3 * dA + 2 * dA + h * dh, rows: T, cols: dh, rowStride: 3 * dA),
+                      qkv, MatrixSlice(offset: b * T * layout.activationWidth + layout.activationColumn(.v, head: h),
+                                       rows: T, cols: dh, rowStride: layout.activationWidth),
                       into: &z, MatrixSlice(offset: row * dA + h * dh, rows: 1, cols: dh))
         }
     }

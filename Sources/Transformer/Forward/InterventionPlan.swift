@@ -114,14 +114,16 @@ struct InterventionPlan {
         write(r, width: interventions.dModel, into: &tensor, columnOffset: 0, rowStride: interventions.dModel)
     }
 
-    /// Replaces, then records, heads' q, k and v in the fused `[rows, 3·dAttention]` buffer.
-    func applyQKV(layer: Int, to qkv: inout Tensor, records: inout HeadRecordings) {
-        let dh = interventions.dHead, dA = nHeads * dh
-        for kind in [HeadActivation.q, .k, .v] {
+    /// Replaces, then records, heads' q, k and v in the `[rows, 3·nHeads·dHead]` buffer laid out by `layout`.
+    func applyQKV(layer: Int, layout: HeadInputLayout, to qkv: inout Tensor, records: inout HeadRecordings) {
+        let dh = interventions.dHead
+        for (kind, input) in zip([HeadActivation.q, .k, .v], HeadInput.allCases) {
             for h in 0..<nHeads {
                 let index = interventions.headIndex(kind, layer: layer, head: h)
-                let column = kind.rawValue * dA + h * dh
-                if let r = head[index] { write(r, width: dh, into: &qkv, columnOffset: column, rowStride: 3 * dA) }
+                let column = layout.activationColumn(input, head: h)
+                if let r = head[index] {
+                    write(r, width: dh, into: &qkv, columnOffset: column, rowStride: layout.activationWidth)
+                }
                 if interventions.headRecords[index] {
                     records.set(kind, layer: layer, head: h, Self.extract(qkv, column: column, width: dh, rows: rows))
                 }

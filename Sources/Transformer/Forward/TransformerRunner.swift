@@ -2,9 +2,10 @@ import Tensor
 
 /// Runs a model's forward pass on batches of equal-length prompts, reusing its scratch buffers between calls.
 ///
-/// The pass follows Hugging Face's `GPT2LMHeadModel` (pre-LayerNorm blocks, fused QKV, eager attention) and, for
-/// models without layer norm or MLPs (tracr), TransformerLens's `HookedTransformer` with the same weights. Matrix
-/// products go through OpenBLAS; LayerNorm, attention, GELU and softmax are the Tensor module's own kernels.
+/// The pass follows Hugging Face's eager implementation of each family (`GPT2LMHeadModel`, `LlamaForCausalLM`,
+/// `Qwen2ForCausalLM`, `GPTNeoXForCausalLM`, `Gemma2ForCausalLM`) and, for models without normalisation or MLPs
+/// (tracr), TransformerLens's `HookedTransformer` with the same weights. Every block computation is the block
+/// layer's (`TransformerBlock`); this type orders them, applies interventions and records activations.
 ///
 /// A runner is a value owning its scratch: keep one per thread of work and call `run` repeatedly. Only recording
 /// allocates per call.
@@ -15,14 +16,20 @@ public struct TransformerRunner {
     private var resid = Tensor(shape: [0])
     /// `[rows, dModel]`: LayerNorm output.
     private var normed = Tensor(shape: [0])
-    /// `[rows, 3·dAttention]`: fused q, k, v.
+    /// `[rows, 3·nHeads·dHead]`: every head's q, k, v (the ungrouped layout of `HeadInputLayout`).
     private var qkv = Tensor(shape: [0])
     /// `[rows, dAttention]`: heads' z side by side.
     private var z = Tensor(shape: [0])
     /// `[rows, dModel]`: attention output and, later, MLP output.
     private var blockOut = Tensor(shape: [0])
-    /// `[rows, dMLP]`: MLP hidden activations.
-    private var hidden = Tensor(shape: [0])
+    /// The MLP's scratch.
+    private var mlpScratch = MLPScratch(config: .gpt2Small, rows: 0)
+    /// `[rows, dModel]`: the MLP's input under a parallel residual (the block's input).
+    private var mlpInput = Tensor(shape: [0])
+    /// `[rows, (nHeads + 2·nKVHeads)·dHead]`: grouped q, k, v before they are copied per query head.
+    private var grouped = Tensor(shape: [0])
+    /// The products issued (not recorded unless a benchmark asks).
+    private var log = MatrixProductLog()
     /// `[batch, nHeads, length, length]`: attention pattern scratch (written only when recorded).
     private var pattern = Tensor(shape: [0])
     /// `[read rows, dModel]`: final-LayerNorm rows at the read positions.
@@ -60,7 +67,6 @@ public struct TransformerRunner {
         interventions: ForwardInterventions?
     ) throws -> ForwardResult {
         let config = model.config
-        let weights = model.weights
         let rows = batch.rows
         let dModel = config.dModel
         let positions = try readPositions.resolve(batch: batch.batch, length: batch.length)
@@ -74,33 +80,34 @@ public struct TransformerRunner {
         var store = ActivationStore(batch: batch.batch, length: batch.length, layers: config.nLayers)
         if recording.contains(.residuals) {
             var te = Tensor(shape: [rows, dModel])
-            te.embed(tokens: batch.tokens, length: batch.length, tokenEmbedding: weights.tokenEmbedding,
-                     positionEmbedding: weights.positionEmbedding, includePositions: false)
+            model.embedding.embed(batch, into: &te, positions: false)
             var pe = Tensor(shape: [rows, dModel])
-            pe.embed(tokens: batch.tokens, length: batch.length, tokenEmbedding: weights.tokenEmbedding,
-                     positionEmbedding: weights.positionEmbedding, includeTokens: false)
+            model.embedding.embed(batch, into: &pe, tokens: false)
             store.tokenEmbedding = te
             store.positionEmbedding = pe
         }
         if let resume = plan?.resumeResidual {
             resid.copy(from: resume, range: 0..<(rows * dModel), otherOffset: 0)
         } else {
-            resid.embed(tokens: batch.tokens, length: batch.length, tokenEmbedding: weights.tokenEmbedding,
-                        positionEmbedding: weights.positionEmbedding)
+            model.embedding.embed(batch, into: &resid)
         }
 
         for layer in firstLayer...lastLayer {
+            let block = model.blocks[layer]
             // Only layers with interventions look them up; the others run the plain code.
             let local = plan?.touches(layer: layer) == true ? plan : nil
             local?.apply(.residPre, layer: layer, to: &resid)
             if recording.contains(.residuals) { store.layers[layer].residPre = resid }
-            attentionBlock(layer: layer, batch: batch, recording: recording, into: &store.layers[layer],
+            // GPT-NeoX's parallel residual: the MLP reads the block's input, not the attention's output.
+            if block.parallelResidual && block.hasMLP { mlpInput.copy(from: resid, range: 0..<(rows * dModel), otherOffset: 0) }
+            attentionBlock(block, batch: batch, recording: recording, into: &store.layers[layer],
                            plan: local, records: &records)
             resid.add(blockOut)
             local?.apply(.residMid, layer: layer, to: &resid)
             if recording.contains(.residuals) { store.layers[layer].residMid = resid }
-            if config.hasMLP {
-                mlpBlock(layer: layer, rows: rows)
+            if block.hasMLP {
+                block.mlp(block.parallelResidual ? mlpInput : resid, rows: rows, scratch: &mlpScratch,
+                          into: &blockOut, log: &log)
                 local?.apply(.mlpOut, layer: layer, to: &blockOut)
                 if recording.contains(.outputs) { store.layers[layer].mlpOut = blockOut }
                 resid.add(blockOut)
@@ -113,30 +120,26 @@ public struct TransformerRunner {
                 headRecords: records)
         }
         if recording.contains(.residuals) { store.residPost = resid }
+        let head = model.unembedding
         if recording.contains(.outputs) {
-            var ln = Tensor(shape: [rows, dModel])
-            LayerNorm.apply(resid, rows: rows, width: dModel, weight: weights.lnFinalWeight,
-                            bias: weights.lnFinalBias, epsilon: config.layerNormEpsilon, into: &ln)
-            store.lnFinal = ln
+            var normalised = Tensor(shape: [rows, dModel])
+            head.norm.apply(resid, rows: rows, into: &normalised)
+            store.lnFinal = normalised
         }
 
-        // Final LayerNorm and unembedding only at the read positions.
+        // Final normalisation and unembedding only at the read positions.
         let readRows = batch.batch * readCount
         finalRows.resize(to: [readRows, dModel])
         for b in 0..<batch.batch {
             for (r, p) in positions[b].enumerated() {
-                LayerNorm.apply(resid, inputRow: b * batch.length + p, rows: 1, width: dModel,
-                                weight: weights.lnFinalWeight, bias: weights.lnFinalBias,
-                                epsilon: config.layerNormEpsilon, into: &finalRows, outputRow: b * readCount + r)
+                head.norm.apply(resid, inputRow: b * batch.length + p, rows: 1, into: &finalRows,
+                                outputRow: b * readCount + r)
             }
         }
         // The logits buffer is reused: the result shares it, and the next run writes in place once the caller has
         // let the previous result go (copy-on-write otherwise).
         logits.resize(to: [readRows, config.dVocabOut])
-        let logitSlice = MatrixSlice(logits)
-        if config.unembedBias { logits.broadcastRows(weights.unembeddingBias, into: logitSlice) }
-        BLAS.gemm(finalRows, MatrixSlice(finalRows), weights.unembedding, MatrixSlice(weights.unembedding),
-                  transposeB: true, into: &logits, logitSlice, beta: config.unembedBias ? 1 : 0)
+        head.project(finalRows, rows: readRows, into: &logits, log: &log)
         return ForwardResult(
             logits: logits.reshaped([batch.batch, readCount, config.dVocabOut]),
             readPositions: positions, activations: store, headRecords: records)
@@ -150,90 +153,70 @@ public struct TransformerRunner {
         qkv.resize(to: [rows, 3 * c.dAttention])
         z.resize(to: [rows, c.dAttention])
         blockOut.resize(to: [rows, c.dModel])
-        hidden.resize(to: [rows, c.hasMLP ? c.dMLP : 0])
+        if c.parallelResidual && c.hasMLP { mlpInput.resize(to: [rows, c.dModel]) }
+        if mlpScratch.normed.count != rows * c.dModel { mlpScratch = MLPScratch(config: c, rows: rows) }
         pattern.resize(to: [batch, c.nHeads, length, length])
     }
 
-    /// `blockOut = attention(ln1(resid))` including b_O.
+    /// `blockOut = attention(norm₁(resid))` including b_O (and Gemma 2's post-attention norm).
     private mutating func attentionBlock(
-        layer: Int, batch: TokenBatch, recording: ActivationRecording, into record: inout LayerActivations,
-        plan: InterventionPlan?, records: inout HeadRecordings
+        _ block: TransformerBlock, batch: TokenBatch, recording: ActivationRecording,
+        into record: inout LayerActivations, plan: InterventionPlan?, records: inout HeadRecordings
     ) {
-        let c = model.config
-        let w = model.weights.blocks[layer]
+        let layer = block.layer
         let rows = batch.rows
-        let dA = c.dAttention
+        let layout = block.layout
+        let dh = block.dHead, width = layout.activationWidth
         let recordPattern = recording.contains(.attention)
         // When every head's z is replaced everywhere and nothing reads q, k or v, the heads need not run at all.
         let zOnly = !recordPattern && plan?.replacesEveryZ(layer: layer) == true
         if !zOnly {
-            LayerNorm.apply(resid, rows: rows, width: c.dModel, weight: w.ln1Weight, bias: w.ln1Bias,
-                            epsilon: c.layerNormEpsilon, into: &normed)
-            let qkvSlice = MatrixSlice(qkv)
-            qkv.broadcastRows(w.qkvBias, into: qkvSlice)
-            BLAS.gemm(normed, MatrixSlice(normed), w.qkvWeight, MatrixSlice(w.qkvWeight), into: &qkv, qkvSlice,
-                      beta: 1)
-            plan?.applyQKV(layer: layer, to: &qkv, records: &records)
+            block.attentionNorm.apply(resid, rows: rows, into: &normed)
+            block.projectHeadInputs(normed, rows: rows, positions: RowPositions(length: batch.length), into: &qkv,
+                                    grouped: &grouped, log: &log)
+            plan?.applyQKV(layer: layer, layout: layout, to: &qkv, records: &records)
         }
 
         let T = batch.length
-        for h in 0..<c.nHeads where !zOnly {
+        for h in 0..<block.nHeads where !zOnly {
             // A head whose z is replaced at every position need not attend (unless its pattern is recorded).
             if !recordPattern, plan?.replacesEveryRow(.z, layer: layer, head: h) == true { continue }
             let patternReplaced = plan?.replacesPattern(layer: layer, head: h) == true
-            Attention.head(
-                q: qkv, .init(offset: h * c.dHead, rowStride: 3 * dA),
-                k: qkv, .init(offset: dA + h * c.dHead, rowStride: 3 * dA),
-                v: qkv, .init(offset: 2 * dA + h * c.dHead, rowStride: 3 * dA),
-                batch: batch.batch, length: T, dHead: c.dHead, causal: c.causal, scale: c.attentionScale,
+            block.attend(
+                q: qkv, .init(offset: layout.activationColumn(.q, head: h), rowStride: width),
+                k: qkv, .init(offset: layout.activationColumn(.k, head: h), rowStride: width),
+                v: qkv, .init(offset: layout.activationColumn(.v, head: h), rowStride: width),
+                batch: batch.batch, length: T,
                 pattern: &pattern, patternOffset: recordPattern || patternReplaced ? h * T * T : nil,
-                patternBatchStride: c.nHeads * T * T,
-                z: &z, .init(offset: h * c.dHead, rowStride: dA))
+                patternBatchStride: block.nHeads * T * T,
+                z: &z, .init(offset: h * dh, rowStride: layout.headsWidth))
             if patternReplaced {
-                plan?.applyPattern(layer: layer, head: h, length: T, qkv: qkv, pattern: &pattern, z: &z)
+                plan?.applyPattern(layer: layer, head: h, length: T, layout: layout, qkv: qkv, pattern: &pattern, z: &z)
             }
         }
         plan?.applyZ(layer: layer, to: &z, records: &records)
 
-        let outSlice = MatrixSlice(blockOut)
-        blockOut.broadcastRows(w.outBias, into: outSlice)
-        BLAS.gemm(z, MatrixSlice(z), w.outWeight, MatrixSlice(w.outWeight), into: &blockOut, outSlice, beta: 1)
+        block.attentionOutput(z, rows: rows, into: &blockOut, normed: &normed, log: &log)
         plan?.apply(.attnOut, layer: layer, to: &blockOut)
 
         if recording.contains(.attention) {
-            record.q = Self.columns(of: qkv, from: 0, width: dA, rows: rows)
-            record.k = Self.columns(of: qkv, from: dA, width: dA, rows: rows)
-            record.v = Self.columns(of: qkv, from: 2 * dA, width: dA, rows: rows)
+            record.q = Self.columns(of: qkv, from: layout.activationColumn(.q, head: 0), width: layout.headsWidth, rows: rows)
+            record.k = Self.columns(of: qkv, from: layout.activationColumn(.k, head: 0), width: layout.headsWidth, rows: rows)
+            record.v = Self.columns(of: qkv, from: layout.activationColumn(.v, head: 0), width: layout.headsWidth, rows: rows)
             record.z = z
             record.pattern = pattern
         }
         if recording.contains(.outputs) { record.attnOut = blockOut }
         if recording.contains(.headResults) {
-            var results = Tensor(shape: [rows, c.nHeads, c.dModel])
-            for h in 0..<c.nHeads {
-                BLAS.gemm(z, MatrixSlice(offset: h * c.dHead, rows: rows, cols: c.dHead, rowStride: dA),
-                          w.outWeight, MatrixSlice(offset: h * c.dHead * c.dModel, rows: c.dHead, cols: c.dModel),
-                          into: &results,
-                          MatrixSlice(offset: h * c.dModel, rows: rows, cols: c.dModel, rowStride: c.nHeads * c.dModel))
+            let d = block.dModel
+            var results = Tensor(shape: [rows, block.nHeads, d])
+            for h in 0..<block.nHeads {
+                block.headOutput(z, MatrixSlice(offset: h * dh, rows: rows, cols: dh, rowStride: layout.headsWidth),
+                                 head: h, into: &results,
+                                 MatrixSlice(offset: h * d, rows: rows, cols: d, rowStride: block.nHeads * d), log: &log)
             }
             record.headResults = results
         }
-    }
-
-    /// `blockOut = mlp(ln2(resid))` including b_out.
-    private mutating func mlpBlock(layer: Int, rows: Int) {
-        let c = model.config
-        let w = model.weights.blocks[layer]
-        LayerNorm.apply(resid, rows: rows, width: c.dModel, weight: w.ln2Weight, bias: w.ln2Bias,
-                        epsilon: c.layerNormEpsilon, into: &normed)
-        let hiddenSlice = MatrixSlice(hidden)
-        hidden.broadcastRows(w.mlpInBias, into: hiddenSlice)
-        BLAS.gemm(normed, MatrixSlice(normed), w.mlpInWeight, MatrixSlice(w.mlpInWeight), into: &hidden,
-                  hiddenSlice, beta: 1)
-        hidden.apply(c.activation.kernel)
-        let outSlice = MatrixSlice(blockOut)
-        blockOut.broadcastRows(w.mlpOutBias, into: outSlice)
-        BLAS.gemm(hidden, hiddenSlice, w.mlpOutWeight, MatrixSlice(w.mlpOutWeight), into: &blockOut, outSlice, beta: 1)
     }
 
     /// Columns `from ..< from + width` of a `[rows, *]` tensor as a new `[rows, width]` tensor.
@@ -244,16 +227,5 @@ public struct TransformerRunner {
             out.copy(from: t, range: (r * width)..<((r + 1) * width), otherOffset: r * stride + from)
         }
         return out
-    }
-}
-
-extension ModelConfig.Activation {
-    /// The Tensor module's kernel for this activation.
-    public var kernel: ActivationFunction {
-        switch self {
-        case .gelu: .gelu
-        case .geluNew: .geluNew
-        case .relu: .relu
-        }
     }
 }
