@@ -60,9 +60,12 @@ public struct EdgePatchingExecutor {
     ///   - corrupted: resample ablation's source, paired with `clean` (same count and length).
     ///   - reference: mean ablation's source (any count, the clean prompts' length).
     ///   - readPositions: where logits are read, per prompt.
+    ///   - memory: the budget the executor's stores (`estimatedBytes`) are checked against before anything is
+    ///     allocated.
     public init(
         model: TransformerModel, graph: CircuitGraph? = nil, clean: [[Int]], corrupted: [[Int]]? = nil,
-        reference: [[Int]]? = nil, ablation: AblationKind, readPositions: ReadPositions = .last
+        reference: [[Int]]? = nil, ablation: AblationKind, readPositions: ReadPositions = .last,
+        memory: MemoryBudget = .system()
     ) throws {
         let config = model.config
         let graph = graph ?? CircuitGraph(config: config)
@@ -81,6 +84,9 @@ public struct EdgePatchingExecutor {
         self.graph = graph
         self.ablation = ablation
         let batch = try TokenBatch(clean, config: config)
+        let readCount = try readPositions.resolve(batch: batch.batch, length: batch.length).first?.count ?? 0
+        let needed = Self.estimatedBytes(config: config, rows: batch.rows, readRows: batch.batch * readCount)
+        try memory.check(needed, for: "the edge-patching executor for \(batch.batch) prompts × \(batch.length) tokens")
         self.batch = batch
         var runner = TransformerRunner(model: model)
         // Each source run's activation store lives only inside its helper, so at most one is held at a time.
