@@ -24,6 +24,13 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // Open MPI for speculative ACDC across processes and machines (`discover --parallel mpi`); mpi.h only.
+        .systemLibrary(
+            name: "COpenMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
+        .target(name: "Cluster", dependencies: ["COpenMPI"]),
         .target(
             name: "Tensor",
             dependencies: ["COpenBLAS"],
@@ -38,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "circuitry",
             dependencies: [
-                "Tensor", "Transformer", "Tokenizer", "Circuits", "Tasks",
+                "Tensor", "Transformer", "Tokenizer", "Circuits", "Tasks", "Cluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
