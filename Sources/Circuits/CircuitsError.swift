@@ -23,6 +23,9 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
     case promptSet(PromptSetProblem)
     /// Logits or answers a metric cannot score (wrong shapes, answer ids outside the vocabulary, missing baselines).
     case metric(MetricProblem)
+    // issue 15
+    /// A saved ACDC state from a run with another setting; resuming would blend two runs.
+    case acdcStateMismatch(setting: String, saved: String, current: String)
 
     public var description: String {
         switch self {
@@ -46,6 +49,9 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
             return problem.description
         case .metric(let problem):
             return problem.description
+        case .acdcStateMismatch(let setting, let saved, let current):
+            return "cannot resume ACDC: the state was saved with \(setting) \(saved), this run has \(setting) "
+                + "\(current); resume with the same settings, or start again without --resume"
         }
     }
 

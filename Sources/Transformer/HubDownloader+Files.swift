@@ -33,12 +33,12 @@ struct HubFileMetadata: Sendable, Equatable {
 extension HubDownloader {
     /// The metadata of `file`, nil for a missing optional file.
     func fetchMetadata(url: URL, file: String, required: Bool) async throws -> HubFileMetadata? {
-        let response: HTTPURLResponse
-        do {
-            (response, _) = try await HTTPTransfer.fetch(
-                request(url, method: "HEAD", authorize: true), redirects: .followRelativeOnly, timeout: timeout)
-        } catch {
-            throw TransformerError.downloadFailed(url: url.absoluteString, reason: error.localizedDescription)
+        let response: HTTPURLResponse = try await withAttempts(url, timeout: metadataTimeout) {
+            let waiting = waitingNotices(file: file, url: url)
+            defer { waiting?.cancel() }
+            return try await HTTPTransfer.fetch(
+                request(url, method: "HEAD", authorize: true, timeout: metadataTimeout), redirects: .followRelativeOnly,
+                timeout: metadataTimeout).0
         }
         let status = response.statusCode
         func header(_ name: String) -> String? {
@@ -135,8 +135,25 @@ extension HubDownloader {
         return metadata.etag
     }
 
-    /// Streams the body into `partial`, resuming from its current size with a `Range` request.
+    /// Streams the body into `partial`, resuming from its current size with a `Range` request; a timeout or a
+    /// dropped connection is tried again from where it stopped (`attempts` in all).
     private func transfer(_ metadata: HubFileMetadata, file: String, into partial: URL, progress: Progress?) async throws {
+        do {
+            try await withAttempts(metadata.downloadURL, timeout: timeout) {
+                try await transferOnce(metadata, file: file, into: partial, progress: progress)
+            }
+        } catch let TransformerError.downloadFailed(url, reason) {
+            let kept = Self.fileSize(partial) ?? 0
+            throw TransformerError.downloadFailed(
+                url: url, reason: "\(reason); \(kept) bytes of \(file) kept, run again to resume")
+        }
+    }
+
+    /// One attempt of `transfer`; network errors leave as they are (for `withAttempts` to judge), file errors as
+    /// `TransformerError`.
+    private func transferOnce(
+        _ metadata: HubFileMetadata, file: String, into partial: URL, progress: Progress?
+    ) async throws {
         let fm = FileManager.default
         let url = metadata.downloadURL.absoluteString
         var offset = Self.fileSize(partial) ?? 0
@@ -156,40 +173,44 @@ extension HubDownloader {
         }
         defer { try? handle.close() }
 
-        var request = request(metadata.downloadURL, method: "GET", authorize: metadata.sameHost)
+        var request = request(metadata.downloadURL, method: "GET", authorize: metadata.sameHost, timeout: timeout)
         if offset > 0 { request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
         let total = metadata.size ?? 0
         var written = offset
         var reported = offset
         if total > 0 { progress?(file, written, total) }
-        do {
-            for try await event in HTTPTransfer.events(for: request, redirects: .followAll, timeout: timeout) {
-                switch event {
-                case let .response(response):
-                    switch response.statusCode {
-                    case 206:
-                        break
-                    case 200:
-                        // The server ignored the Range header: start over.
+        let waiting = waitingNotices(file: file, url: metadata.downloadURL)
+        defer { waiting?.cancel() }
+        for try await event in HTTPTransfer.events(for: request, redirects: .followAll, timeout: timeout) {
+            switch event {
+            case let .response(response):
+                waiting?.cancel()
+                switch response.statusCode {
+                case 206:
+                    break
+                case 200:
+                    // The server ignored the Range header: start over.
+                    do {
                         try handle.truncate(atOffset: 0)
-                        written = 0
-                    default:
-                        throw TransformerError.downloadFailed(url: url, reason: Self.describe(status: response.statusCode, response: response))
+                    } catch {
+                        throw TransformerError.fileWriteFailed(file: partial.path, reason: error.localizedDescription)
                     }
-                case let .data(data):
+                    written = 0
+                default:
+                    throw TransformerError.downloadFailed(url: url, reason: Self.describe(status: response.statusCode, response: response))
+                }
+            case let .data(data):
+                do {
                     try handle.write(contentsOf: data)
-                    written += Int64(data.count)
-                    if written - reported >= 1 << 18, written != total {
-                        reported = written
-                        progress?(file, written, total)
-                    }
+                } catch {
+                    throw TransformerError.fileWriteFailed(file: partial.path, reason: error.localizedDescription)
+                }
+                written += Int64(data.count)
+                if written - reported >= 1 << 18, written != total {
+                    reported = written
+                    progress?(file, written, total)
                 }
             }
-        } catch let error as TransformerError {
-            throw error
-        } catch {
-            throw TransformerError.downloadFailed(
-                url: url, reason: "\(error.localizedDescription); \(written) bytes of \(file) kept, run again to resume")
         }
         // The final report (done == total) comes from `fetchBlob` once the file is verified and in place.
     }

@@ -66,7 +66,7 @@ struct CompareCommand: ParsableCommand {
 
     func thresholdList() throws -> [Double] {
         guard let thresholds else { return ThresholdSweep.defaultThresholds }
-        let parts = thresholds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = try CommaList.entries(thresholds, option: "--thresholds")
         let values = try parts.enumerated().map { index, part -> Double in
             guard let v = Double(part), v >= 0, v.isFinite else {
                 throw ValidationError("--thresholds: entry \(index + 1) '\(part)' is not a threshold ≥ 0.")
@@ -78,6 +78,9 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if !sweep && circuits.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("Only one of the two circuits can be read from standard input (-).")
+        }
         if sweep { try runSweep() } else { try runPair() }
     }
 
@@ -90,7 +93,8 @@ struct CompareCommand: ParsableCommand {
         let a = try HypothesisSource.load(circuits[0], graph: graph, task: circuitTask)
         let b = try HypothesisSource.load(circuits[1], graph: graph, task: circuitTask)
         let comparison = CircuitComparison(candidate: a.circuit, reference: b.circuit, graph: graph)
-        print(json ? CompareOutput.json(comparison) : CompareOutput.table(comparison, names: circuits, graph: graph),
+        print(json ? try JSONOutput.checked(CompareOutput.json(comparison), option: "--json")
+                   : CompareOutput.table(comparison, names: circuits, graph: graph),
               terminator: json ? "" : "\n")
     }
 
@@ -105,7 +109,9 @@ struct CompareCommand: ParsableCommand {
         let graph = CircuitGraph(config: experiment.loaded.model.config)
         let truth = try HypothesisSource.load(reference ?? "", graph: graph, task: experiment.task).circuit
         var executor = try experiment.makeExecutor(graph: graph)
-        let objective = PruningObjective(metric: try experiment.makeMetric(executor))
+        let metric = try experiment.makeMetric(executor)
+        try experiment.checkMetricMoves(&executor, metric: metric)
+        let objective = PruningObjective(metric: metric)
         let points = try ThresholdSweep.run(
             executor: &executor, objective: objective, reference: truth, thresholds: try thresholdList()
         ) { point in
@@ -113,7 +119,8 @@ struct CompareCommand: ParsableCommand {
                 "compare: threshold \(JSONValue.number(point.threshold).text): \(point.result.circuit.count) edges")
         }
         let auc = ROCCurve.area(points.map(\.roc))
-        print(json ? CompareOutput.sweepJSON(points, auc: auc, referenceEdges: truth.count, graph: graph)
+        print(json ? try JSONOutput.checked(
+                        CompareOutput.sweepJSON(points, auc: auc, referenceEdges: truth.count, graph: graph), option: "--json")
                    : CompareOutput.sweepTable(points, auc: auc, referenceEdges: truth.count, graph: graph),
               terminator: json ? "" : "\n")
     }

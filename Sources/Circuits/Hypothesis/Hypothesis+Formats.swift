@@ -1,3 +1,6 @@
+import Foundation
+import Transformer
+
 /// The three forms a hypothesis can be written in, and reading any of them by content.
 ///
 /// * `text`: the hand-written format of `HypothesisParser` (edges, paths, node lists, classes).
@@ -29,13 +32,29 @@ public enum HypothesisFormat: String, Sendable, CaseIterable {
 }
 
 extension Hypothesis {
+    /// Reads a hypothesis from a file's bytes: UTF-8 (a byte that is not is reported with its line), any format.
+    ///
+    /// - Throws: `CircuitsError.unreadableFile` for bytes that are not UTF-8, else as `read`.
+    public static func read(data: Data, graph: CircuitGraph, file: String) throws -> Hypothesis {
+        let text: String
+        do {
+            text = try TextFile.decode(data, file: file)
+        } catch let TransformerError.textUnreadable(_, reason) {
+            throw CircuitsError.unreadableFile(path: file, reason: reason)
+        }
+        return try read(text, graph: graph, file: file)
+    }
+
     /// Reads a hypothesis in whichever format `text` is in (`HypothesisFormat.detect`), or in `format` when given.
     ///
     /// - Throws: `CircuitsError.hypothesis` naming the line, the offending token and nearby valid names.
     public static func read(
         _ text: String, graph: CircuitGraph, file: String? = nil, format: HypothesisFormat? = nil
     ) throws -> Hypothesis {
-        switch format ?? HypothesisFormat.detect(text) {
+        var text = text
+        // A byte-order mark (Windows editors write one) is not part of the first statement.
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+        return switch format ?? HypothesisFormat.detect(text) {
         case .text: try parse(text, graph: graph, file: file)
         case .json: try HypothesisJSONReader(graph: graph, file: file).read(text)
         case .dot: try HypothesisDOTReader(graph: graph, file: file).read(text)
