@@ -42,13 +42,13 @@ public enum JSONLPrompts {
         data: Data, file: String, tokenizer: (any TextTokenizer)?, limits: PromptLimits? = nil,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> PromptSet {
-        let text: String
-        do {
-            text = try TextFile.decode(data, file: file)
-        } catch let TransformerError.textUnreadable(_, reason) {
-            throw TaskError.dataFileInvalid(file: file, reason: reason)
+        var bytes = data[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        if let bad = TextFile.firstInvalidUTF8(bytes) {
+            throw TaskError.jsonl(file: file, line: bad.line, issue: .notUTF8(column: bad.column, byte: bad.byte))
         }
-        return try parse(text, file: file, tokenizer: tokenizer, limits: limits, progress: progress)
+        return try parse(String(decoding: bytes, as: UTF8.self), file: file, tokenizer: tokenizer, limits: limits,
+                         progress: progress)
     }
 
     /// Parses JSONL `text`; `file` names the source in errors.

@@ -17,6 +17,8 @@ public enum JSONLIssue: Equatable, CustomStringConvertible, Sendable {
     case emptyList(field: String)
     /// Text the tokenizer cannot encode (a word-level vocabulary without the word).
     case untokenizable(field: String, reason: String)
+    /// A byte that is not UTF-8 (`column` counts bytes from 1).
+    case notUTF8(column: Int, byte: UInt8)
 
     public var description: String {
         switch self {
@@ -42,6 +44,8 @@ public enum JSONLIssue: Equatable, CustomStringConvertible, Sendable {
                 ? "field 'incorrect' is an empty list; give at least one token or leave the field out"
                 : "field '\(field)' is an empty list; give at least one token"
         case let .untokenizable(field, reason): "field '\(field)': \(reason)"
+        case let .notUTF8(column, byte):
+            "byte \(column) (0x" + String(byte, radix: 16, uppercase: true) + ") is not UTF-8 text; save the file as UTF-8"
         }
     }
 }

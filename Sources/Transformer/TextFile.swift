@@ -97,7 +97,7 @@ public enum TextFile {
 
     /// Where the first byte that breaks UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF)
     /// is, or nil when every byte is valid.
-    static func firstInvalidUTF8(_ bytes: Data.SubSequence) -> (line: Int, column: Int, byte: UInt8)? {
+    public static func firstInvalidUTF8(_ bytes: Data.SubSequence) -> (line: Int, column: Int, byte: UInt8)? {
         var line = 1
         var lineStart = bytes.startIndex
         var i = bytes.startIndex

@@ -35,17 +35,39 @@ struct OutputFile: Equatable {
             return
         }
         func fail(_ reason: String) -> CLIError { .output("cannot write \(option) \(path): \(reason)") }
-        let target = Self.resolvingSymlinks(path)
-        switch Self.kind(of: target) {
-        case nil:
-            try Self.replaceAtomically(target, with: data, permissions: nil, fail: fail)
-        case .typeRegular?:
+        switch Self.target(of: path) {
+        case let .regular(target):
             let permissions = (try? FileManager.default.attributesOfItem(atPath: target))?[.posixPermissions] as? Int
             try Self.replaceAtomically(target, with: data, permissions: permissions, fail: fail)
-        case .typeDirectory?:
+        case let .absent(target):
+            try Self.replaceAtomically(target, with: data, permissions: nil, fail: fail)
+        case .folder:
             throw fail("it is a folder")
-        default:
-            try Self.writeInPlace(target, data, fail: fail)
+        case .special:
+            try Self.writeInPlace(path, data, fail: fail)
+        }
+    }
+
+    /// What a path leads to once its symlinks are followed.
+    enum Target: Equatable {
+        /// A regular file, at this (link-free) path: replaced atomically.
+        case regular(String)
+        /// Nothing yet (or a dangling link): a file is created at this path.
+        case absent(String)
+        case folder
+        /// A device, FIFO or socket, or a link the kernel resolves itself (`/dev/stdout` → `/proc/self/fd/1` →
+        /// `pipe:[…]`): written in place through the path as given.
+        case special
+    }
+
+    static func target(of path: String) -> Target {
+        let resolved = resolvingSymlinks(path)
+        // `fileExists` follows links the way `open` does, magic ones included.
+        guard FileManager.default.fileExists(atPath: path) else { return .absent(resolved) }
+        switch kind(of: resolved) {
+        case .typeRegular?: return .regular(resolved)
+        case .typeDirectory?: return .folder
+        default: return .special
         }
     }
 

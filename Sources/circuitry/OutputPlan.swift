@@ -51,14 +51,13 @@ struct OutputPlan {
     static func checkWritable(_ output: OutputFile) throws {
         func fail(_ reason: String) -> CLIError { .output("cannot write \(output.option) \(output.path): \(reason)") }
         if output.path.isEmpty { throw fail("the path is empty") }
-        let target = OutputFile.resolvingSymlinks(output.path)
-        switch OutputFile.kind(of: target) {
-        case .typeDirectory?:
+        switch OutputFile.target(of: output.path) {
+        case .folder:
             throw fail("it is a folder; give a file name")
-        case .typeRegular?, nil:
+        case let .regular(target), let .absent(target):
             if let problem = OutputFile.folderProblem(OutputFile.folderOf(target)) { throw fail(problem) }
-        default:
-            if !FileManager.default.isWritableFile(atPath: target) { throw fail("no permission to write it") }
+        case .special:
+            if !FileManager.default.isWritableFile(atPath: output.path) { throw fail("no permission to write it") }
         }
     }
 

@@ -44,7 +44,9 @@ struct StateFile {
     /// Removes the state file after a completed run — only a regular file: a device or FIFO given as `--state` is
     /// never deleted.
     func remove() {
-        if OutputFile.kind(of: file.path) == .typeRegular { try? FileManager.default.removeItem(atPath: file.path) }
+        if case .regular = OutputFile.target(of: file.path), OutputFile.kind(of: file.path) == .typeRegular {
+            try? FileManager.default.removeItem(atPath: file.path)
+        }
     }
 
     static func write(_ state: ACDCState, to file: OutputFile) throws {

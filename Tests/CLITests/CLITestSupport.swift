@@ -9,6 +9,8 @@ enum CLI {
         var stdout: String
         var stderr: String
         var status: Int32
+        /// Whether the process ended by a signal (a crash: SIGILL, SIGSEGV, SIGABRT, …) rather than exiting.
+        var crashed = false
     }
 
     static var executable: URL {
@@ -27,7 +29,7 @@ enum CLI {
     /// empty Hugging Face cache and data folder unless `environment` says otherwise, and `directory` as the working
     /// directory, so the output does not depend on the machine.
     static func run(
-        _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil
+        _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, input: Data? = nil
     ) throws -> Output {
         let process = Process()
         process.executableURL = try executable
@@ -43,14 +45,23 @@ enum CLI {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            let writer = stdin.fileHandleForWriting
+            DispatchQueue.global().async {
+                try? writer.write(contentsOf: input)
+                try? writer.close()
+            }
+        }
         // Read both pipes to the end before waiting so a large output cannot block the child.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Output(
             stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
-            status: process.terminationStatus)
+            status: process.terminationStatus, crashed: process.terminationReason == .uncaughtSignal)
     }
 
     /// This test process's temporary folder.
