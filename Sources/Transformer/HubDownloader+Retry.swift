@@ -54,16 +54,21 @@ extension HubDownloader {
         }
     }
 
-    /// Timeouts and dropped connections are worth another try; a refused connection, a bad URL or an HTTP error
-    /// status are not.
+    /// Timeouts, dropped connections and transfers cut short are worth another try; a refused connection, a bad
+    /// URL, a cancelled request or a security failure are not (HTTP error statuses never reach here: they are
+    /// `TransformerError`s already).
     static func isTransient(_ error: any Error) -> Bool {
         guard let error = error as? URLError else { return false }
         switch error.code {
-        case .timedOut, .networkConnectionLost, .cannotParseResponse, .badServerResponse, .notConnectedToInternet,
-             .dnsLookupFailed, .cannotFindHost:
-            return true
-        default:
+        case .cancelled, .badURL, .unsupportedURL, .cannotConnectToHost, .userAuthenticationRequired,
+             .userCancelledAuthentication, .secureConnectionFailed, .serverCertificateUntrusted,
+             .serverCertificateHasBadDate, .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot,
+             .clientCertificateRejected, .clientCertificateRequired, .cannotCreateFile, .cannotWriteToFile,
+             .fileDoesNotExist, .fileIsDirectory, .noPermissionsToReadFile, .httpTooManyRedirects,
+             .redirectToNonExistentLocation:
             return false
+        default:
+            return true
         }
     }
 
@@ -78,7 +83,7 @@ extension HubDownloader {
         case .cannotFindHost, .dnsLookupFailed: return "cannot find the host \(host)"
         case .notConnectedToInternet: return "no network connection"
         case .badServerResponse, .cannotParseResponse: return "\(host) sent an answer that is not HTTP"
-        default: return error.localizedDescription
+        default: return "\(error.localizedDescription) (network error \(error.code.rawValue))"
         }
     }
 

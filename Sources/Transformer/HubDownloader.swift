@@ -61,7 +61,8 @@ public struct HubDownloader: Sendable {
     /// How often a request that times out or loses its connection is tried in all; a body transfer resumes where
     /// the last attempt stopped.
     public var attempts = 3
-    /// Seconds between "still waiting" notices while a server has not answered.
+    /// Seconds between "still waiting" notices while a server has not answered (from the environment: 3, or half
+    /// the metadata timeout when that is shorter).
     public var heartbeat: TimeInterval = 3
     /// Receives one-line notices: retries and "still waiting" (for a progress display on stderr).
     public var notice: Notice?
@@ -100,6 +101,7 @@ public struct HubDownloader: Sendable {
             }
             self[keyPath: keyPath] = seconds
         }
+        heartbeat = min(3, metadataTimeout / 2)
     }
 
     /// Whether `HF_HUB_OFFLINE` asks for no network at all (huggingface_hub's truthy values: 1, on, yes, true).
