@@ -86,11 +86,21 @@ struct HypothesisNames {
     }
 
     func unknown(_ name: String, role: NodeRole, line: Int) -> CircuitsError {
-        error(line, name, .unknownNode, suggestions: graph.suggestions(for: name, role: role))
+        error(line, name, .unknownNode,
+              suggestions: Self.suggestible(name) ? graph.suggestions(for: name, role: role) : [])
     }
 
     func error(_ line: Int, _ token: String, _ problem: HypothesisProblem, suggestions: [String] = []) -> CircuitsError {
-        .hypothesis(file: file, line: line, token: token, problem: problem, suggestions: suggestions)
+        .hypothesis(file: file, line: line, token: Self.shown(token), problem: problem, suggestions: suggestions)
+    }
+
+    /// Nearby names are looked for only for tokens of a node name's length: the edit distance to every name of a
+    /// 64 KB garbage token would take long and suggest nothing useful.
+    static func suggestible(_ token: String) -> Bool { token.utf8.count <= 40 }
+
+    /// A token as a message shows it: at most 60 characters.
+    static func shown(_ token: String) -> String {
+        token.count <= 60 ? token : String(token.prefix(57)) + "…"
     }
 
     /// The hypothesis of a set of edges: nodes are the edges' endpoint components plus class members.
