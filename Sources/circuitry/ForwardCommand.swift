@@ -59,7 +59,7 @@ struct ForwardCommand: ParsableCommand {
         let parts = try CommaList.entries(s, option: "--tokens")
         return try parts.enumerated().map { i, part in
             guard let v = Int(part), v >= 0 else {
-                throw ValidationError("--tokens: entry \(i + 1) '\(part)' is not a token id (an integer ≥ 0).")
+                throw ValidationError("--tokens: entry \(i + 1) '\(part)' is not an integer token id ≥ 0.")
             }
             return v
         }
@@ -68,7 +68,7 @@ struct ForwardCommand: ParsableCommand {
     /// The ids must fit the model: each below its vocabulary, no more than its context.
     static func checkFits(_ ids: [Int], config: ModelConfig, option: String) throws {
         if let i = ids.firstIndex(where: { $0 >= config.dVocab }) {
-            throw ValidationError("\(option): token \(i + 1) (id \(ids[i])) is outside the model's vocabulary of "
+            throw ValidationError("\(option): entry \(i + 1), token id \(ids[i]), is outside the model's vocabulary of "
                 + "\(config.dVocab) (ids 0–\(config.dVocab - 1)).")
         }
         if ids.count > config.nCtx {

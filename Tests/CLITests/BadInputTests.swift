@@ -218,7 +218,7 @@ enum BadInputs {
                  status: 1, message: "more than the model's context of 32"),
         BadInput(name: "forward --tokens beyond the vocabulary", arguments: { _ in
             ["forward", "--model", CLIFixtures.tinyGPT2.path, "--tokens", "1,512"] },
-                 status: 64, message: "token 2 (id 512) is outside the model's vocabulary of 512"),
+                 status: 64, message: "entry 2, token id 512, is outside the model's vocabulary of 512"),
     ]
 
     // MARK: Bounded waits and sizes

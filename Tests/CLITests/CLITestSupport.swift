@@ -13,8 +13,13 @@ enum CLI {
         var crashed = false
     }
 
+    /// `$CIRCUITRY_TEST_EXECUTABLE` when set (to run these tests against another build, e.g. an older one, to
+    /// see which of them it fails), else the `circuitry` built beside the tests.
     static var executable: URL {
         get throws {
+            if let path = ProcessInfo.processInfo.environment["CIRCUITRY_TEST_EXECUTABLE"], !path.isEmpty {
+                return URL(fileURLWithPath: path)
+            }
             var folder = Bundle.module.bundleURL.deletingLastPathComponent()
             for _ in 0..<4 {
                 let candidate = folder.appendingPathComponent("circuitry")
