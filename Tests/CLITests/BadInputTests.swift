@@ -76,7 +76,9 @@ enum BadInputs {
         BadInput(name: "two outputs on standard output", arguments: { try discover($0, ["--json", "-", "--out", "-", "--state", file($0, "s")]) },
                  status: 1, message: "both write to standard output"),
         BadInput(name: "--out overwrites the --prompts file", arguments: { folder in
-            try discover(folder, ["--out", try F.prompts.path]) }, status: 1, message: "is also the --prompts file"),
+            discoverPrompts(folder, ["--out", file(folder, "p.jsonl")]) },
+                 prepare: { try write(Data(try F.promptText.utf8), $0, "p.jsonl") },
+                 status: 1, message: "is also the --prompts file", notWritten: ["circuit.json", "p.jsonl"]),
         BadInput(name: "--json overwrites the --resume file", arguments: { folder in
             try discover(folder, ["--resume", file(folder, "r.state"), "--json", file(folder, "r.state")]) },
                  prepare: { try write(Data("{}".utf8), $0, "r.state") }, status: 1, message: "is also the --resume file"),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Runs the built `circuitry` executable, which SwiftPM builds next to the test bundle because this test target
@@ -54,19 +55,47 @@ enum CLI {
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
         if let input {
+            // A child that exits without reading its input must not end this process with SIGPIPE.
+            signal(SIGPIPE, SIG_IGN)
             let writer = stdin.fileHandleForWriting
             DispatchQueue.global().async {
                 try? writer.write(contentsOf: input)
                 try? writer.close()
             }
         }
-        // Read both pipes to the end before waiting so a large output cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        // Read both pipes while waiting so a large output cannot block the child; a child that outlives
+        // `timeLimit` is killed and reported as hanging (`crashed`, with a note on stderr).
+        let outData = Collected(), errData = Collected()
+        let readers = DispatchGroup()
+        for (pipe, sink) in [(out, outData), (err, errData)] {
+            let handle = pipe.fileHandleForReading
+            DispatchQueue.global().async(group: readers) {
+                let data = handle.readDataToEndOfFile()
+                sink.data.withLock { $0 = data }
+            }
+        }
+        var hung = false
+        if readers.wait(timeout: .now() + timeLimit) == .timedOut {
+            hung = true
+            kill(process.processIdentifier, SIGKILL)
+            readers.wait()
+        }
         process.waitUntilExit()
+        let stderr = String(decoding: errData.data.withLock { $0 }, as: UTF8.self)
         return Output(
-            stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
-            status: process.terminationStatus, crashed: process.terminationReason == .uncaughtSignal)
+            stdout: String(decoding: outData.data.withLock { $0 }, as: UTF8.self),
+            stderr: hung ? stderr + "\n[test: killed after \(Int(timeLimit)) s without finishing]" : stderr,
+            status: process.terminationStatus, crashed: hung || process.terminationReason == .uncaughtSignal)
+    }
+
+    /// Seconds a command may run before the test calls it hung (`$CIRCUITRY_TEST_TIME_LIMIT`, default 300).
+    static var timeLimit: Double {
+        ProcessInfo.processInfo.environment["CIRCUITRY_TEST_TIME_LIMIT"].flatMap(Double.init) ?? 300
+    }
+
+    /// A pipe's bytes, filled on a background queue.
+    final class Collected: Sendable {
+        let data = Mutex(Data())
     }
 
     /// This test process's temporary folder.

@@ -1,5 +1,9 @@
 import Foundation
+import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Results are written atomically to regular files, in place to everything else, and `-` is standard output.
 @Suite struct OutputWritingTests {
@@ -14,6 +18,30 @@ import Testing
         let out = try CLI.run(try F.discover(folder, ["--out", "/dev/null", "--json", "/dev/null"]))
         #expect(out.status == 0, "\(out.stderr)")
         #expect(Self.kind("/dev/null") == .typeCharacterSpecial, "/dev/null was replaced")
+    }
+
+    @Test func aFIFOIsWrittenInPlaceNotReplaced() throws {
+        let folder = try CLI.scratchFolder("out-fifo")
+        let fifo = folder.appendingPathComponent("results.fifo")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        let received = Received()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            // Blocks until circuitry opens the FIFO for writing, then reads what it writes.
+            if let handle = FileHandle(forReadingAtPath: fifo.path) {
+                received.data.withLock { $0 = handle.readDataToEndOfFile() }
+            }
+            done.signal()
+        }
+        let out = try CLI.run(try F.discover(folder, ["--json", fifo.path, "--state", folder.appendingPathComponent("s").path]))
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(Self.kind(fifo.path) != .typeRegular, "the FIFO was replaced by a regular file")
+        #expect(done.wait(timeout: .now() + 10) == .success, "nothing was written into the FIFO")
+        #expect(String(decoding: received.data.withLock { $0 }, as: UTF8.self).contains("\"format\": \"circuitry-circuit\""))
+    }
+
+    final class Received: Sendable {
+        let data = Mutex(Data())
     }
 
     @Test func jsonThroughASymlinkKeepsTheLinkAndReplacesItsTarget() throws {
