@@ -97,7 +97,7 @@ extension HubDownloader {
         do {
             try fm.createDirectory(at: blobs, withIntermediateDirectories: true)
         } catch {
-            throw TransformerError.fileWriteFailed(file: blobs.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: blobs.path, reason: TextFile.describeFileError(error))
         }
         let blob = blobs.appendingPathComponent(metadata.etag)
         let total = metadata.size ?? 0
@@ -118,7 +118,7 @@ extension HubDownloader {
             do {
                 found = try SHA256.hex(ofFileAt: partial)
             } catch {
-                throw TransformerError.weightsUnreadable(file: partial.path, reason: error.localizedDescription)
+                throw TransformerError.weightsUnreadable(file: partial.path, reason: TextFile.describeFileError(error))
             }
             guard found == expected else {
                 try? fm.removeItem(at: partial)
@@ -129,7 +129,7 @@ extension HubDownloader {
             try? fm.removeItem(at: blob)
             try fm.moveItem(at: partial, to: blob)
         } catch {
-            throw TransformerError.fileWriteFailed(file: blob.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: blob.path, reason: TextFile.describeFileError(error))
         }
         progress?(file, received, max(total, received))
         return metadata.etag
@@ -169,7 +169,7 @@ extension HubDownloader {
             handle = try FileHandle(forWritingTo: partial)
             try handle.truncate(atOffset: UInt64(offset))
         } catch {
-            throw TransformerError.fileWriteFailed(file: partial.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: partial.path, reason: TextFile.describeFileError(error))
         }
         defer { try? handle.close() }
 
@@ -193,7 +193,7 @@ extension HubDownloader {
                     do {
                         try handle.truncate(atOffset: 0)
                     } catch {
-                        throw TransformerError.fileWriteFailed(file: partial.path, reason: error.localizedDescription)
+                        throw TransformerError.fileWriteFailed(file: partial.path, reason: TextFile.describeFileError(error))
                     }
                     written = 0
                 default:
@@ -203,7 +203,7 @@ extension HubDownloader {
                 do {
                     try handle.write(contentsOf: data)
                 } catch {
-                    throw TransformerError.fileWriteFailed(file: partial.path, reason: error.localizedDescription)
+                    throw TransformerError.fileWriteFailed(file: partial.path, reason: TextFile.describeFileError(error))
                 }
                 written += Int64(data.count)
                 if written - reported >= 1 << 18, written != total {
@@ -237,7 +237,7 @@ enum HubCacheLayout {
             try? fm.removeItem(atPath: link.path)
             try fm.createSymbolicLink(atPath: link.path, withDestinationPath: target)
         } catch {
-            throw TransformerError.fileWriteFailed(file: link.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: link.path, reason: TextFile.describeFileError(error))
         }
     }
 
@@ -248,7 +248,7 @@ enum HubCacheLayout {
             try FileManager.default.createDirectory(at: ref.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(commit.utf8).write(to: ref, options: .atomic)
         } catch {
-            throw TransformerError.fileWriteFailed(file: ref.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: ref.path, reason: TextFile.describeFileError(error))
         }
     }
 }

@@ -135,3 +135,25 @@ public enum TextFile {
         return nil
     }
 }
+
+extension TextFile {
+    /// A file-system error in words: the POSIX reason ("No space left on device", "Permission denied") when there
+    /// is one, instead of Foundation's "The operation could not be completed" or "NSCocoaErrorDomain error 256".
+    public static func describeFileError(_ error: any Error) -> String {
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        guard ns.domain == NSCocoaErrorDomain else { return "I/O error (\(ns.domain) \(ns.code))" }
+        switch CocoaError.Code(rawValue: ns.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file"
+        case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
+        case .fileWriteOutOfSpace: return "no space left on the device"
+        case .fileWriteVolumeReadOnly: return "the file system is read-only"
+        case .fileWriteFileExists: return "a file of that name exists"
+        default: return "I/O error (\(ns.domain) \(ns.code))"
+        }
+    }
+}

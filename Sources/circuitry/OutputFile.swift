@@ -1,4 +1,5 @@
 import Foundation
+import Transformer
 
 /// One result a command writes, named by the option that chose it (`--json`, `--out`, `--svg`, `--state`, …).
 ///
@@ -136,15 +137,9 @@ struct OutputFile: Equatable {
         }
     }
 
-    /// A file-system error in words: the POSIX reason (`No space left on device`) when there is one.
+    /// A file-system error in words (`TextFile.describeFileError`).
     static func describe(_ error: any Error) -> String {
-        let ns = error as NSError
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
-        return ns.localizedDescription
+        TextFile.describeFileError(error)
     }
 
     /// Why files cannot be created in `folder`, or nil when they can.
