@@ -56,6 +56,7 @@ struct VerifyCommand: ParsableCommand {
     var dot: String?
 
     func validate() throws {
+        if dot == "-" && json { throw ValidationError("--dot - and --json both write to standard output; give --dot a file.") }
         if !(necessary >= 0) { throw ValidationError("--necessary must be a fraction ≥ 0.") }
         if !sufficient.isFinite { throw ValidationError("--sufficient must be a number.") }
     }
@@ -82,17 +83,20 @@ struct VerifyCommand: ParsableCommand {
         if json {
             print(try JSONOutput.checked(report.json(graph: graph, ablation: experiment.ablation), option: "--json"),
                   terminator: "")
+        } else if dotFile?.isStandardOutput == true {
+            // The DOT takes standard output; the table goes to stderr.
+            PromptsCommand.printError(report.table(graph: graph, ablation: experiment.ablation))
         } else {
             print(report.table(graph: graph, ablation: experiment.ablation))
         }
-        if let dot {
+        if let dotFile {
             let comments = [
                 "circuitry \(Circuitry.version) verify", "model: \(experiment.modelDescription)",
                 "circuit: \(circuit)", "metric: \(metric.kind.cliName), ablation: \(experiment.ablation.rawValue)",
                 "faithfulness: " + JSONValue.number(report.sufficiency.faithfulness).text,
             ]
             let classes = hypothesis.classes.map { (name: $0.name, heads: $0.nodes) }
-            try dotFile?.write(report.dot(graph: graph, comments: comments, classes: classes))
+            try dotFile.write(report.dot(graph: graph, comments: comments, classes: classes))
         }
     }
 }

@@ -79,6 +79,16 @@ import Glibc
         #expect(dot.stdout.hasPrefix("// circuitry"))
     }
 
+    @Test func verifyWritesItsDOTToStandardOutput() throws {
+        let folder = try CLI.scratchFolder("out-verify-dot")
+        try Data("a0.1 -> a2.3.k\n".utf8).write(to: folder.appendingPathComponent("h.txt"))
+        let out = try CLI.run(["verify", "--model", CLIFixtures.tinyGPT2.path, "--prompts", try F.prompts.path,
+                               "--circuit", folder.appendingPathComponent("h.txt").path, "--dot", "-"])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.hasPrefix("// circuitry"), "stdout is the DOT alone")
+        #expect(out.stderr.contains("faithfulness"), "the table moved to stderr")
+    }
+
     @Test func anExistingFileKeepsItsPermissions() throws {
         let folder = try CLI.scratchFolder("out-mode")
         let json = folder.appendingPathComponent("circuit.json")
