@@ -15,17 +15,21 @@ public enum ACDCPruner {
     /// Runs ACDC on `executor` (whose prompts and ablation define the task), minimising `objective.loss`.
     ///
     /// - Parameters:
-    ///   - resume: a state from an earlier `checkpoint` call of a run with the same graph and configuration.
+    ///   - settings: the run's fingerprint (model files, prompts, metric, …), stored in every state and required to
+    ///     match when resuming.
+    ///   - resume: a state from an earlier `checkpoint` call of a run with the same graph, configuration and
+    ///     settings (checked with `ACDCState.check`).
     ///   - progress: called after every test.
     ///   - checkpoint: called after every test with the state needed to resume; the caller decides how often to
-    ///     save it.
+    ///     save it, and may throw to stop the run (an interrupt), which `prune` then rethrows.
     public static func prune(
         executor: inout EdgePatchingExecutor, objective: PruningObjective, configuration: ACDCConfiguration,
-        resume: ACDCState? = nil, progress: (ACDCProgress) -> Void = { _ in }, checkpoint: (ACDCState) -> Void = { _ in }
+        settings: [ACDCState.Setting] = [], resume: ACDCState? = nil, progress: (ACDCProgress) -> Void = { _ in },
+        checkpoint: (ACDCState) throws -> Void = { _ in }
     ) throws -> PruningResult {
         let graph = executor.graph
         let schedule = graph.acdcSchedule(testWholeInputs: configuration.testWholeInputs)
-        var run = try ACDCRun(graph: graph, configuration: configuration, resume: resume) {
+        var run = try ACDCRun(graph: graph, configuration: configuration, settings: settings, resume: resume) {
             try objective.evaluate(executor.logits(keeping: .full(graph)))
         }
         let signature = ACDCState.signature(of: graph)
@@ -34,12 +38,12 @@ public enum ACDCPruner {
         func evaluate() throws -> (value: Double, loss: Double) {
             try objective.evaluate(executor.logits(keeping: run.circuit, severedInputs: run.severed))
         }
-        func report(_ node: NodeID, step: Int) {
+        func report(_ node: NodeID, step: Int) throws {
             progress(ACDCProgress(
                 node: graph[node].name, layer: graph[node].layer, layerCount: graph.nLayers, step: step, steps: total,
                 statistics: run.statistics, currentMetric: run.currentValue, edgesPresent: run.circuit.count,
                 edgeCount: graph.edgeCount))
-            checkpoint(run.state(signature: signature, configuration: configuration))
+            try checkpoint(run.state(signature: signature, configuration: configuration, settings: settings))
         }
         func budgetLeft() -> Bool {
             guard let limit = configuration.maximumTests else { return true }
@@ -69,7 +73,7 @@ public enum ACDCPruner {
                         }
                         run.edgeCursor = 0
                         run.step += 1
-                        report(input, step: run.step)
+                        try report(input, step: run.step)
                         continue
                     }
                 }
@@ -97,7 +101,7 @@ public enum ACDCPruner {
                             run.circuit.insert(edge)
                         }
                         run.edgeCursor += 1
-                        report(receiver, step: run.step)
+                        try report(receiver, step: run.step)
                     }
                 }
             }
@@ -111,6 +115,7 @@ public enum ACDCPruner {
             wholeInputEffects: run.wholeEffects, metricName: objective.name, fullMetric: run.fullValue,
             circuitMetric: run.currentValue, emptyMetric: empty.value, statistics: run.statistics,
             completed: !stoppedEarly,
-            stoppedState: stoppedEarly ? run.state(signature: signature, configuration: configuration) : nil)
+            stoppedState: stoppedEarly
+                ? run.state(signature: signature, configuration: configuration, settings: settings) : nil)
     }
 }
