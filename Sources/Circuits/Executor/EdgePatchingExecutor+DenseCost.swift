@@ -6,6 +6,12 @@ extension EdgePatchingExecutor {
     /// of that layer with one, every head and MLP above (each head with its three projections), every receiver's
     /// input corrected by one addition per element and ablated edge, and the logits at the read rows. In the last
     /// layer queries, head outputs and the MLP are computed at the read rows only, as the dense run does.
+    func denseTestFLOPs(circuit: Circuit, severedInputs: Set<NodeID>) -> Double {
+        var severed = [Bool](repeating: false, count: graph.receiverCount)
+        for r in severedInputs { severed[graph.receiverOrdinal(r)] = true }
+        return denseTestFLOPs(circuit: circuit, severed: severed)
+    }
+
     func denseTestFLOPs(circuit: Circuit, severed: [Bool]) -> Double {
         let c = model.config
         let d = c.dModel, dh = c.dHead, n = batch.rows

@@ -104,7 +104,8 @@ extension EdgePatchingExecutor {
     }
 
     /// `[batch, readPositions, dVocabOut]`: resid_post's input at the read rows, the final normalisation and the
-    /// unembedding, into a tensor of its own (the state keeps its logits while a test's are pending).
+    /// unembedding, into a tensor of its own (the state keeps its logits while a test's are pending): the spare
+    /// buffer when there is one.
     mutating func recomputeLogits(test: inout SparseTest) -> Tensor {
         let c = model.config
         let rows = readRows
@@ -112,7 +113,8 @@ extension EdgePatchingExecutor {
         evaluateSums([sum], rows: rows, test: &test)
         scratch.finalInput.copy(from: scratch.corrections, range: 0..<(rows.count * c.dModel), otherOffset: 0)
         model.unembedding.norm.apply(scratch.finalInput, rows: rows.count, into: &scratch.finalNormed)
-        var logits = Tensor(shape: [rows.count, c.dVocabOut])
+        var logits = spareLogits.map { $0.reshaped([rows.count, c.dVocabOut]) } ?? Tensor(shape: [rows.count, c.dVocabOut])
+        spareLogits = nil
         model.unembedding.project(scratch.finalNormed, rows: rows.count, into: &logits, log: &productLog)
         test.flops += 2 * Double(rows.count * c.dModel * c.dVocabOut)
         return logits.reshaped([batch.batch, readPositions.first?.count ?? 0, c.dVocabOut])

@@ -100,7 +100,10 @@ extension EdgePatchingExecutor {
         }
         sparse.circuit = test.circuit
         sparse.severed = test.severed
-        if let logits = test.logits { sparse.logits = logits }
+        if let logits = test.logits {
+            if sparse.logits.count == logits.count { spareLogits = sparse.logits }
+            sparse.logits = logits
+        }
     }
 
     /// Drops the last test's values; the state is unchanged.
@@ -109,6 +112,7 @@ extension EdgePatchingExecutor {
         pending = nil
         for s in test.senders { if let row = test.senderRow[s] { senderRows.give(row) } }
         for r in test.inputs { if let row = test.inputRow[r] { inputRows.give(row) } }
+        if let logits = test.logits { spareLogits = logits }
     }
 
     /// Forgets every computed value: the state becomes the clean run's (every edge present).

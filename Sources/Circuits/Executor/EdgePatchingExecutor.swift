@@ -73,6 +73,8 @@ public struct EdgePatchingExecutor {
     /// for the state and the pending test.
     var senderRows: RowPool
     var inputRows: RowPool
+    /// A logits buffer no state or test holds, reused by the next test that reaches `resid_post`.
+    var spareLogits: Tensor?
     /// The work of the tests run so far.
     public internal(set) var testStatistics = EdgeTestStatistics()
 

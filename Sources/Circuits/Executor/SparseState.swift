@@ -136,3 +136,11 @@ public struct EdgeTestStatistics: Sendable, Equatable {
     /// FLOPs skipped by sparse propagation: the dense tests' minus those done (never negative).
     public var skippedFLOPs: Double { max(0, denseFLOPs - flops) }
 }
+
+extension EdgeTestStatistics {
+    /// The work done since `earlier` was read from the same executor.
+    public func since(_ earlier: EdgeTestStatistics) -> EdgeTestStatistics {
+        EdgeTestStatistics(tests: tests - earlier.tests, flops: flops - earlier.flops,
+                           denseFLOPs: denseFLOPs - earlier.denseFLOPs)
+    }
+}
