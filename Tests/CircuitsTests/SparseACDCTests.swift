@@ -60,8 +60,9 @@ import Transformer
         "tiny-gpt2 \(threshold)")
     }
 
-    /// GPT-2 small's shape with random weights, as the benchmarks use it: within its budget the run tests
-    /// `resid_post`, MLP 11 and receivers of every layer down to MLP 5, most of them unused and pruned untested.
+    /// GPT-2 small's shape with random weights, as the benchmarks use it (four prompts here): within its budget
+    /// the run tests receivers from `resid_post` down through the middle layers, most of them unused and pruned
+    /// untested.
     @Test func gpt2SmallShapedBudgetRun() throws {
         let config = ModelConfig.gpt2Small
         let model = TransformerModel.random(config: config, seed: 42)
@@ -76,8 +77,9 @@ import Transformer
                 readPositions: .perPrompt(prompts.readPositions))
             let metric = try Metric(kind: .kl, promptSet: prompts, fullLogits: executor.cleanLogits)
             return (executor, PruningObjective(metric: metric))
-        }, configuration: ACDCConfiguration(threshold: 0.01, maximumTests: 400), "gpt2-small budget")
-        #expect(!sparse.completed && sparse.statistics.tests == 400)
+        }, configuration: ACDCConfiguration(threshold: 0.01, maximumTests: 300), "gpt2-small budget")
+        print("BUDGET", sparse.completed, sparse.statistics, sparse.circuit.count, sparse.testing)
+        #expect(!sparse.completed && sparse.statistics.tests == 300)
         #expect(sparse.testing.work.skippedFLOPs > sparse.testing.work.flops)
     }
 }

@@ -133,6 +133,48 @@ import Transformer
         #expect(executor.testStatistics.skippedFLOPs > 0)
     }
 
+    /// Speculation's pattern: on one base state, candidate j is tested as the cumulative removal of candidates
+    /// 1…j (one multi-edge change each, nothing committed); the results equal the sequential run's tests (remove
+    /// and commit each candidate in turn), bit for bit, and committing the accepted prefix gives the sequential state.
+    @Test func cumulativeRemovalsOnABaseStateEqualSequentialTests() throws {
+        let model = try ExecutorFixtures.tinyGPT2()
+        let tokens = try ExecutorFixtures.tokens()
+        func make() throws -> EdgePatchingExecutor {
+            try EdgePatchingExecutor(model: model, clean: tokens.clean_tokens, corrupted: tokens.corrupted_tokens,
+                                     ablation: .resample)
+        }
+        var worker = try make()
+        var sequential = try make()
+        let graph = worker.graph
+        var base = Circuit.full(graph)
+        for e in graph.incomingEdges(of: graph.residPost).prefix(30) { base.remove(e) }
+        worker.setState(circuit: base)
+        sequential.setState(circuit: base)
+        let candidates = Array(graph.incomingEdgesInACDCOrder(graph.headInputReceiver(layer: 2, head: 1, input: .k))
+            .prefix(5))
+        var speculative: [Tensor] = []
+        for j in 1...candidates.count {
+            speculative.append(worker.test(StateChange(removedEdges: Array(candidates.prefix(j)))))
+        }
+        for (j, edge) in candidates.enumerated() {
+            #expect(sequential.test(.removing(edge)) == speculative[j], "candidate \(j + 1)")
+            sequential.commitTest()
+        }
+        // The coordinator accepts the first three: the worker commits that prefix as one change.
+        worker.discardTest()
+        var accepted = base
+        for e in candidates.prefix(3) { accepted.remove(e) }
+        worker.setState(circuit: accepted)
+        var reference = try make()
+        reference.setState(circuit: accepted)
+        #expect(worker.stateLogits == reference.stateLogits)
+        // setState to a circuit with edges back in (a worker that speculated past a kept edge) starts afresh.
+        worker.setState(circuit: base)
+        var fresh = try make()
+        fresh.setState(circuit: base)
+        #expect(worker.stateLogits == fresh.stateLogits)
+    }
+
     /// A change that reaches nothing alive (an edge into a head whose output no longer reaches the logits)
     /// recomputes nothing and leaves the logits as they were.
     @Test func changesToDeadComponentsCostNothing() throws {
