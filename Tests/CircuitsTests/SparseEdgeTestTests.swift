@@ -175,6 +175,28 @@ import Transformer
         #expect(worker.stateLogits == fresh.stateLogits)
     }
 
+    /// The dense test's FLOP count, against which sparse tests report what they skipped, is what the dense run
+    /// issues: its matrix products equal, FLOP for FLOP, the products the run records.
+    @Test(arguments: ["tiny-gpt2", "llama", "gpt-neox"], [ReadPositions.all, .last])
+    func denseFLOPsAreTheDenseRunsProducts(family: String, read: ReadPositions) throws {
+        let model = try SparseFixtures.model(family)
+        let prompts = try ArchitectureCircuitTests.prompts(model)
+        var executor = try EdgePatchingExecutor(
+            model: model, clean: prompts.clean, corrupted: prompts.corrupted, ablation: .resample, readPositions: read)
+        let graph = executor.graph
+        var g = SeededGenerator(seed: 3)
+        for keep in [1.0, 0.999, 0.95, 0.5, 0.0] {
+            let (circuit, severed) = SparseFixtures.randomCircuit(graph: graph, keep: keep, sever: 0.02, using: &g)
+            executor.recordProducts(true)
+            _ = executor.logits(keeping: circuit, severedInputs: severed)
+            let recorded = executor.takeRecordedProducts().reduce(0) { $0 + $1.flops }
+            executor.recordProducts(false)
+            var flags = [Bool](repeating: false, count: graph.receiverCount)
+            for r in severed { flags[graph.receiverOrdinal(r)] = true }
+            #expect(executor.denseTestCost(circuit: circuit, severed: flags).products == recorded, "\(family) keep \(keep)")
+        }
+    }
+
     /// A change that reaches nothing alive (an edge into a head whose output no longer reaches the logits)
     /// recomputes nothing and leaves the logits as they were.
     @Test func changesToDeadComponentsCostNothing() throws {

@@ -68,8 +68,8 @@ extension EdgePatchingExecutor {
         test.senders.append(s)
     }
 
-    /// Recomputes MLP `block.layer` from its input into a new row of `senderRows`; in the last layer only at the
-    /// read rows.
+    /// Recomputes MLP `block.layer` from its input (formed in the first sum slot) into a new row of `senderRows`;
+    /// in the last layer only at the read rows.
     mutating func recomputeMLP(_ block: TransformerBlock, test: inout SparseTest) {
         guard let receiver = graph.mlpInputReceiver(layer: block.layer),
               let sender = graph.mlpSender(layer: block.layer) else { return }
@@ -80,8 +80,7 @@ extension EdgePatchingExecutor {
         let row = senderRows.take()
         if let active {
             let n = active.count
-            scratch.compactIn.copy(from: scratch.corrections, range: 0..<(n * d), otherOffset: 0)
-            block.mlp(scratch.compactIn, rows: n, scratch: &scratch.compactMLP, into: &scratch.compactOut,
+            block.mlp(scratch.corrections, rows: n, scratch: &scratch.compactMLP, into: &scratch.compactOut,
                       log: &productLog)
             for (i, r) in active.enumerated() {
                 senderRows.rows[row].setDifference(scratch.compactOut, aOffset: i * d, patch, bOffset: s * w + r * d,
@@ -89,8 +88,8 @@ extension EdgePatchingExecutor {
             }
             test.flops += mlpFLOPs(rows: n) + Double(n * d)
         } else {
-            scratch.input.copy(from: scratch.corrections, range: 0..<w, otherOffset: 0)
-            block.mlp(scratch.input, rows: batch.rows, scratch: &scratch.mlp, into: &scratch.out, log: &productLog)
+            block.mlp(scratch.corrections, rows: batch.rows, scratch: &scratch.mlp, into: &scratch.out,
+                      log: &productLog)
             senderRows.rows[row].setDifference(scratch.out, aOffset: 0, patch, bOffset: s * w, count: w, offset: 0)
             test.flops += mlpFLOPs(rows: batch.rows) + Double(w)
         }
@@ -111,8 +110,7 @@ extension EdgePatchingExecutor {
         let rows = readRows
         let sum = inputSum(graph.residPost, test: test)
         evaluateSums([sum], rows: rows, test: &test)
-        scratch.finalInput.copy(from: scratch.corrections, range: 0..<(rows.count * c.dModel), otherOffset: 0)
-        model.unembedding.norm.apply(scratch.finalInput, rows: rows.count, into: &scratch.finalNormed)
+        model.unembedding.norm.apply(scratch.corrections, rows: rows.count, into: &scratch.finalNormed)
         var logits = spareLogits.map { $0.reshaped([rows.count, c.dVocabOut]) } ?? Tensor(shape: [rows.count, c.dVocabOut])
         spareLogits = nil
         model.unembedding.project(scratch.finalNormed, rows: rows.count, into: &logits, log: &productLog)

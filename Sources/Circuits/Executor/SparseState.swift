@@ -116,9 +116,9 @@ struct SparseTest {
 ///
 /// FLOPs count the matrix products (2·m·k·n), attention (4·dHead per query–key pair: scores and mixing) and the
 /// additions that form receiver inputs (one per element and operand); normalisation and activations are not counted.
-/// `denseFLOPs` is what the dense test (`EdgeTestMode.dense`) does for the same candidate circuits: every head and
-/// MLP from the lowest layer with an ablated edge up, each head with all three projections, inputs corrected by
-/// their ablated edges.
+/// `denseFLOPs` is what the dense test (`EdgeTestMode.dense`) issues for the same candidate circuits (see
+/// `denseTestFLOPs`): every head and MLP from the lowest layer with an ablated edge up, and per layer a correction
+/// product over every stored sender row below it.
 public struct EdgeTestStatistics: Sendable, Equatable {
     /// Tests run.
     public var tests = 0
