@@ -212,6 +212,16 @@ struct DiscoverCommand: ParsableCommand {
         return Report(report: report, comments: comments)
     }
 
+    /// The tests' rate and, for sparse tests, the work sparse propagation skipped, as the library measured them.
+    static func testingLine(_ t: EdgeTestSummary) -> String {
+        var line = String(format: "%@ tests: %.1f tests/s", t.mode.rawValue, t.testsPerSecond)
+        if t.mode == .sparse && t.work.denseFLOPs > 0 {
+            line += String(format: "; %.4g GFLOP done, %.4g GFLOP (%.0f%%) skipped by sparse propagation",
+                           t.work.flops / 1e9, t.work.skippedFLOPs / 1e9, 100 * t.work.skippedFLOPs / t.work.denseFLOPs)
+        }
+        return line
+    }
+
     static func summary(result: PruningResult, graph: CircuitGraph, elapsed: Double, files: [String], statePath: String?) -> String {
         let s = result.statistics
         let nodes = result.circuit.nodeView(in: graph).components(in: graph)
@@ -235,6 +245,7 @@ struct DiscoverCommand: ParsableCommand {
         let rate = elapsed > 0 ? Double(s.tests) / elapsed : 0
         lines.append(String(format: "%d edge tests + %d whole-input tests in %@ (%.1f tests/s); %d edges removed untested",
                             s.edgeTests, s.wholeInputTests, ProgressDisplay.duration(elapsed), rate, s.edgesRemovedUnused))
+        lines.append(Self.testingLine(result.testing))
         if let statePath {
             lines.append("stopped at the test budget; continue with --resume \(statePath)")
         }

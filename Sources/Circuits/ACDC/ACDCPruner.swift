@@ -35,8 +35,34 @@ public enum ACDCPruner {
         let signature = ACDCState.signature(of: graph)
         let total = schedule.count
 
-        func evaluate() throws -> (value: Double, loss: Double) {
-            try objective.evaluate(executor.logits(keeping: run.circuit, severedInputs: run.severed))
+        // Tests run through the executor's sparse state (brought up to the run's circuit first, which applies the
+        // untested removals since the last test), or as dense runs of the candidate circuit.
+        let mode = executor.edgeTests
+        let statisticsBefore = executor.testStatistics
+        var dense = EdgeTestStatistics()
+        let clock = ContinuousClock()
+        var testing = Duration.zero
+        func evaluate(_ change: StateChange) throws -> (value: Double, loss: Double) {
+            let start = clock.now
+            defer { testing += clock.now - start }
+            switch mode {
+            case .sparse:
+                executor.setState(circuit: run.circuit, severedInputs: run.severed)
+                return try objective.evaluate(executor.test(change))
+            case .dense:
+                var circuit = run.circuit
+                for edge in change.removedEdges { circuit.remove(edge) }
+                let severed = run.severed.union(change.severedInputs)
+                let flops = executor.denseTestFLOPs(circuit: circuit, severedInputs: severed)
+                dense.tests += 1
+                dense.flops += flops
+                dense.denseFLOPs += flops
+                return try objective.evaluate(executor.logits(keeping: circuit, severedInputs: severed))
+            }
+        }
+        /// The tested change is kept: it becomes the executor's state too.
+        func commit() {
+            if mode == .sparse { executor.commitTest() }
         }
         func report(_ node: NodeID, step: Int) throws {
             progress(ACDCProgress(
@@ -60,16 +86,15 @@ public enum ACDCPruner {
                         run.statistics.wholeInputsSeveredUnused += 1
                     } else {
                         guard budgetLeft() else { stoppedEarly = true; break stepLoop }
-                        run.severed.insert(input)
-                        let after = try evaluate()
+                        let after = try evaluate(.severing(input))
                         run.statistics.wholeInputTests += 1
                         let change = run.change(to: after.loss, configuration: configuration)
                         run.wholeEffects[input] = change
                         if change < configuration.threshold {
+                            run.severed.insert(input)
+                            commit()
                             run.accept(after)
                             run.statistics.wholeInputsSevered += 1
-                        } else {
-                            run.severed.remove(input)
                         }
                         run.edgeCursor = 0
                         run.step += 1
@@ -89,16 +114,15 @@ public enum ACDCPruner {
                         let edge = ordered[run.edgeCursor]
                         guard run.circuit.contains(edge) else { run.edgeCursor += 1; continue }
                         guard budgetLeft() else { stoppedEarly = true; break stepLoop }
-                        run.circuit.remove(edge)
-                        let after = try evaluate()
+                        let after = try evaluate(.removing(edge))
                         run.statistics.edgeTests += 1
                         let change = run.change(to: after.loss, configuration: configuration)
                         run.effects[edge.rawValue] = change
                         if change < configuration.threshold {
+                            run.circuit.remove(edge)
+                            commit()
                             run.accept(after)
                             run.statistics.edgesRemoved += 1
-                        } else {
-                            run.circuit.insert(edge)
                         }
                         run.edgeCursor += 1
                         try report(receiver, step: run.step)
@@ -114,6 +138,9 @@ public enum ACDCPruner {
             configuration: configuration, circuit: run.circuit, severedInputs: run.severed, effects: run.effects,
             wholeInputEffects: run.wholeEffects, metricName: objective.name, fullMetric: run.fullValue,
             circuitMetric: run.currentValue, emptyMetric: empty.value, statistics: run.statistics,
+            testing: EdgeTestSummary(
+                mode: mode, seconds: Double(testing.components.seconds) + Double(testing.components.attoseconds) * 1e-18,
+                work: mode == .sparse ? executor.testStatistics.since(statisticsBefore) : dense),
             completed: !stoppedEarly,
             stoppedState: stoppedEarly
                 ? run.state(signature: signature, configuration: configuration, settings: settings) : nil)
