@@ -28,6 +28,9 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
     case interchange(file: String, problem: InterchangeProblem)
     /// A circuit evaluation (faithfulness curve, ROC) that cannot give a number.
     case evaluation(EvaluationProblem)
+    // issue 15
+    /// A saved ACDC state from a run with another setting; resuming would blend two runs.
+    case acdcStateMismatch(setting: String, saved: String, current: String)
 
     public var description: String {
         switch self {
@@ -55,6 +58,9 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(file): \(problem)"
         case .evaluation(let problem):
             return problem.description
+        case .acdcStateMismatch(let setting, let saved, let current):
+            return "cannot resume ACDC: the state was saved with \(setting) \(saved), this run has \(setting) "
+                + "\(current); resume with the same settings, or start again without --resume"
         }
     }
 
