@@ -27,6 +27,23 @@ public enum ACDCPruner {
         settings: [ACDCState.Setting] = [], resume: ACDCState? = nil, progress: (ACDCProgress) -> Void = { _ in },
         checkpoint: (ACDCState) throws -> Void = { _ in }
     ) throws -> PruningResult {
+        var sequential = LocalCandidateEvaluator()
+        return try prune(
+            executor: &executor, evaluator: &sequential, objective: objective, configuration: configuration,
+            settings: settings, resume: resume, progress: progress, checkpoint: checkpoint)
+    }
+
+    /// Runs ACDC with candidates evaluated by `evaluator`, `evaluator.window` at a time: within a receiver the
+    /// next K present edges as cumulative removals, and runs of consecutive whole-input steps likewise. Decisions
+    /// are taken in order up to and including the first kept edge or input; the window's later results are
+    /// discarded (counted in `EdgeTestSummary.evaluated`). Effects, statistics, the current loss, progress and
+    /// checkpoints are exactly the sequential run's, decision by decision, and a window never runs past the test
+    /// budget.
+    public static func prune<Evaluator: CandidateEvaluator>(
+        executor: inout EdgePatchingExecutor, evaluator: inout Evaluator, objective: PruningObjective,
+        configuration: ACDCConfiguration, settings: [ACDCState.Setting] = [], resume: ACDCState? = nil,
+        progress: (ACDCProgress) -> Void = { _ in }, checkpoint: (ACDCState) throws -> Void = { _ in }
+    ) throws -> PruningResult {
         let graph = executor.graph
         let schedule = graph.acdcSchedule(testWholeInputs: configuration.testWholeInputs)
         var run = try ACDCRun(graph: graph, configuration: configuration, settings: settings, resume: resume) {
@@ -37,32 +54,22 @@ public enum ACDCPruner {
 
         // Tests run through the executor's sparse state (brought up to the run's circuit first, which applies the
         // untested removals since the last test), or as dense runs of the candidate circuit.
-        let mode = executor.edgeTests
         let statisticsBefore = executor.testStatistics
-        var dense = EdgeTestStatistics()
         let clock = ContinuousClock()
         var testing = Duration.zero
-        func evaluate(_ change: StateChange) throws -> (value: Double, loss: Double) {
+        var evaluated = 0, used = 0
+        func evaluate(_ changes: [StateChange]) throws -> [(value: Double, loss: Double)] {
             let start = clock.now
             defer { testing += clock.now - start }
-            switch mode {
-            case .sparse:
-                executor.setState(circuit: run.circuit, severedInputs: run.severed)
-                return try objective.evaluate(executor.test(change))
-            case .dense:
-                var circuit = run.circuit
-                for edge in change.removedEdges { circuit.remove(edge) }
-                let severed = run.severed.union(change.severedInputs)
-                let flops = executor.denseTestFLOPs(circuit: circuit, severedInputs: severed)
-                dense.tests += 1
-                dense.flops += flops
-                dense.denseFLOPs += flops
-                return try objective.evaluate(executor.logits(keeping: circuit, severedInputs: severed))
-            }
+            let results = try evaluator.evaluate(
+                changes, base: run.circuit, severedInputs: run.severed, executor: &executor, objective: objective)
+            precondition(results.count == changes.count, "an evaluator returns one result per change")
+            evaluated += changes.count
+            return results
         }
-        /// The tested change is kept: it becomes the executor's state too.
-        func commit() {
-            if mode == .sparse { executor.commitTest() }
+        /// The decisions taken: a kept change becomes the executor's state too (free when it was the last test).
+        func settle() {
+            executor.acceptCandidate(circuit: run.circuit, severedInputs: run.severed)
         }
         func report(_ node: NodeID, step: Int) throws {
             progress(ACDCProgress(
@@ -71,9 +78,10 @@ public enum ACDCPruner {
                 edgeCount: graph.edgeCount))
             try checkpoint(run.state(signature: signature, configuration: configuration, settings: settings))
         }
-        func budgetLeft() -> Bool {
-            guard let limit = configuration.maximumTests else { return true }
-            return run.statistics.tests < limit
+        /// How many tests the next window may hold (0: the budget is spent).
+        func windowSize() -> Int {
+            guard let limit = configuration.maximumTests else { return evaluator.window }
+            return max(0, min(evaluator.window, limit - run.statistics.tests))
         }
 
         var stoppedEarly = false
@@ -85,20 +93,20 @@ public enum ACDCPruner {
                         run.severed.insert(input)
                         run.statistics.wholeInputsSeveredUnused += 1
                     } else {
-                        guard budgetLeft() else { stoppedEarly = true; break stepLoop }
-                        let after = try evaluate(.severing(input))
-                        run.statistics.wholeInputTests += 1
-                        let change = run.change(to: after.loss, configuration: configuration)
-                        run.wholeEffects[input] = change
-                        if change < configuration.threshold {
-                            run.severed.insert(input)
-                            commit()
-                            run.accept(after)
-                            run.statistics.wholeInputsSevered += 1
+                        let size = windowSize()
+                        guard size > 0 else { stoppedEarly = true; break stepLoop }
+                        let window = run.wholeInputWindow(schedule: schedule, graph: graph, size: size)
+                        let results = try evaluate(window.changes)
+                        for entry in window.entries {
+                            var after: (value: Double, loss: Double)?
+                            if case .tested(_, let index) = entry { after = results[index] }
+                            let severed = run.decideWholeInput(entry, after: after, configuration: configuration)
+                            guard case .tested(let tested, _) = entry else { continue }
+                            used += 1
+                            settle()
+                            try report(tested, step: run.step)
+                            if !severed { break }
                         }
-                        run.edgeCursor = 0
-                        run.step += 1
-                        try report(input, step: run.step)
                         continue
                     }
                 }
@@ -111,21 +119,20 @@ public enum ACDCPruner {
                     }
                 } else {
                     while run.edgeCursor < ordered.count {
-                        let edge = ordered[run.edgeCursor]
-                        guard run.circuit.contains(edge) else { run.edgeCursor += 1; continue }
-                        guard budgetLeft() else { stoppedEarly = true; break stepLoop }
-                        let after = try evaluate(.removing(edge))
-                        run.statistics.edgeTests += 1
-                        let change = run.change(to: after.loss, configuration: configuration)
-                        run.effects[edge.rawValue] = change
-                        if change < configuration.threshold {
-                            run.circuit.remove(edge)
-                            commit()
-                            run.accept(after)
-                            run.statistics.edgesRemoved += 1
+                        guard run.circuit.contains(ordered[run.edgeCursor]) else { run.edgeCursor += 1; continue }
+                        let size = windowSize()
+                        guard size > 0 else { stoppedEarly = true; break stepLoop }
+                        let window = run.edgeWindow(ordered: ordered, size: size)
+                        let results = try evaluate(window.changes)
+                        for (j, candidate) in window.candidates.enumerated() {
+                            let removed = run.decideEdge(
+                                candidate.edge, position: candidate.position, after: results[j],
+                                configuration: configuration)
+                            used += 1
+                            settle()
+                            try report(receiver, step: run.step)
+                            if !removed { break }
                         }
-                        run.edgeCursor += 1
-                        try report(receiver, step: run.step)
                     }
                 }
             }
@@ -133,14 +140,20 @@ public enum ACDCPruner {
             run.step += 1
         }
 
+        let remote = try evaluator.finish()
         let empty = try objective.evaluate(executor.logits(keeping: .empty(graph)))
+        let local = executor.testStatistics.since(statisticsBefore)
         return PruningResult(
             configuration: configuration, circuit: run.circuit, severedInputs: run.severed, effects: run.effects,
             wholeInputEffects: run.wholeEffects, metricName: objective.name, fullMetric: run.fullValue,
             circuitMetric: run.currentValue, emptyMetric: empty.value, statistics: run.statistics,
             testing: EdgeTestSummary(
-                mode: mode, seconds: Double(testing.components.seconds) + Double(testing.components.attoseconds) * 1e-18,
-                work: mode == .sparse ? executor.testStatistics.since(statisticsBefore) : dense),
+                mode: executor.edgeTests,
+                seconds: Double(testing.components.seconds) + Double(testing.components.attoseconds) * 1e-18,
+                work: EdgeTestStatistics(
+                    tests: local.tests + remote.tests, flops: local.flops + remote.flops,
+                    denseFLOPs: local.denseFLOPs + remote.denseFLOPs),
+                used: used, evaluated: evaluated, window: evaluator.window, processes: evaluator.processes),
             completed: !stoppedEarly,
             stoppedState: stoppedEarly
                 ? run.state(signature: signature, configuration: configuration, settings: settings) : nil)

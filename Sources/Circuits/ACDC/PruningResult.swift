@@ -42,20 +42,38 @@ public struct ACDCProgress: Sendable {
     public var edgeCount: Int
 }
 
-/// The edge tests of one ACDC run in this process (a resumed run counts only its own).
+/// The edge tests of one ACDC run (a resumed run counts only its own).
 public struct EdgeTestSummary: Sendable, Equatable {
     /// Sparse tests from the executor's state, or dense runs.
     public var mode: EdgeTestMode
-    /// Wall time spent in tests, metric included.
+    /// Wall time spent in tests, metric included (with several processes, the coordinator's wait for each window).
     public var seconds: Double
-    /// Tests and their FLOPs (see `EdgeTestStatistics`; for dense tests the FLOPs done are the dense count).
+    /// Tests and their FLOPs over every process (see `EdgeTestStatistics`; for dense tests the FLOPs done are the
+    /// dense count).
     public var work: EdgeTestStatistics
+    /// Tests whose result became a decision, and tests evaluated (more when speculation ran past a kept edge).
+    public var used: Int
+    public var evaluated: Int
+    /// Candidates per window (K), and the processes that evaluated them.
+    public var window: Int
+    public var processes: Int
 
-    public init(mode: EdgeTestMode, seconds: Double, work: EdgeTestStatistics) {
+    public init(
+        mode: EdgeTestMode, seconds: Double, work: EdgeTestStatistics, used: Int? = nil, evaluated: Int? = nil,
+        window: Int = 1, processes: Int = 1
+    ) {
         self.mode = mode
         self.seconds = seconds
         self.work = work
+        self.used = used ?? work.tests
+        self.evaluated = evaluated ?? work.tests
+        self.window = window
+        self.processes = processes
     }
 
-    public var testsPerSecond: Double { seconds > 0 ? Double(work.tests) / seconds : 0 }
+    /// Decisions per second of test time.
+    public var testsPerSecond: Double { seconds > 0 ? Double(used) / seconds : 0 }
+
+    /// Speculation's yield: the fraction of evaluated tests that became decisions (1 for the sequential run).
+    public var speculationYield: Double { evaluated > 0 ? Double(used) / Double(evaluated) : 1 }
 }
