@@ -56,6 +56,8 @@ struct DiscoverCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds between state saves (0: after every test).", visibility: .hidden))
     var stateInterval: Double = 3
 
+    @OptionGroup var parallelOptions: DiscoverParallelOptions
+
     func validate() throws {
         guard threshold >= 0, threshold.isFinite else { throw ValidationError("--threshold must be a non-negative number.") }
         guard ACDCIndexOrder(rawValue: indexOrder) != nil else {
@@ -84,12 +86,19 @@ struct DiscoverCommand: ParsableCommand {
     }
 
     func run() throws {
+        try DiscoverRole.run(parallelOptions) { try run(as: $0) }
+    }
+
+    /// The run alone, or as one rank of an MPI job (see `DiscoverCommand+MPI`): only rank 0 writes.
+    func run(as role: DiscoverRole) throws {
         let plan = outputPlan
-        try plan.check()
-        let log: (String) -> Void = { ProgressDisplay.write($0 + "\n") }
+        if role.writes { try plan.check() }
+        let log = role.log
         // A state that cannot be read fails before the model is loaded.
-        let resumeState = try resume.map(StateFile.read)
+        let resumeState = role.writes ? try resume.map(StateFile.read) : nil
+        try role.loadingTurn(before: true)
         let setup = try Experiment(command: "discover", options: experiment, modelOptions: modelOptions, log: log)
+        try role.loadingTurn(before: false)
         let model = setup.loaded.model
         let graph = CircuitGraph(config: model.config)
         let configuration = ACDCConfiguration(
@@ -106,6 +115,8 @@ struct DiscoverCommand: ParsableCommand {
         try executor.selfCheck()
         let metric = try setup.makeMetric(executor)
         try setup.checkMetricMoves(&executor, metric: metric)
+        if try role.serve(executor: &executor, objective: PruningObjective(metric: metric)) { return }
+        if let line = role.description { log(line) }
         log("discover: executor holds \(executor.storedBytes / 1_048_576) MiB"
             + (resumeState.map { "; resuming at test \($0.statistics.tests)" } ?? ""))
 
@@ -115,9 +126,11 @@ struct DiscoverCommand: ParsableCommand {
         let start = Date()
         InterruptSignal.install()
         let result: PruningResult
+        var evaluator = role.evaluator(graph: graph)
         do {
             result = try ACDCPruner.prune(
-                executor: &executor, objective: PruningObjective(metric: metric), configuration: configuration,
+                executor: &executor, evaluator: &evaluator, objective: PruningObjective(metric: metric),
+                configuration: configuration,
                 settings: settings, resume: resumeState,
                 progress: { display.update($0) },
                 checkpoint: { saved in
@@ -128,6 +141,7 @@ struct DiscoverCommand: ParsableCommand {
                     stateFile.checkpoint(saved)
                 })
         } catch let interrupted as Interrupted {
+            _ = try evaluator.finish()
             display.finish()
             log("discover: stopped by \(InterruptSignal.name(interrupted.signal)); the state is saved: continue with "
                 + "--resume \(statePath)")
@@ -246,6 +260,7 @@ struct DiscoverCommand: ParsableCommand {
         lines.append(String(format: "%d edge tests + %d whole-input tests in %@ (%.1f tests/s); %d edges removed untested",
                             s.edgeTests, s.wholeInputTests, ProgressDisplay.duration(elapsed), rate, s.edgesRemovedUnused))
         lines.append(Self.testingLine(result.testing))
+        if let line = Self.speculationLine(result.testing) { lines.append(line) }
         if let statePath {
             lines.append("stopped at the test budget; continue with --resume \(statePath)")
         }
