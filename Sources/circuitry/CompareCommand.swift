@@ -1,5 +1,6 @@
 import ArgumentParser
 import Circuits
+import Cluster
 import Foundation
 import Tasks
 import Transformer
@@ -63,6 +64,8 @@ struct CompareCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the result as JSON.")
     var json = false
 
+    @OptionGroup var parallelOptions: ParallelOptions
+
     func validate() throws {
         if !scores.isEmpty {
             if sweep || !circuits.isEmpty { throw ValidationError("--scores takes no circuit arguments and no --sweep; give --reference.") }
@@ -76,6 +79,7 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("Give two circuits to compare (or --sweep).")
         }
         if let task { _ = try CircuitTask(cliName: task) }
+        if parallelOptions.parallel == .mpi && !sweep { throw ValidationError("--parallel mpi needs --sweep.") }
     }
 
     func thresholdList() throws -> [Double] {
@@ -137,24 +141,48 @@ struct CompareCommand: ParsableCommand {
     }
 
     private func runSweep() throws {
+        guard parallelOptions.parallel == .mpi else { return try runSweep(world: nil) }
+        try MPIJob.run { try runSweep(world: $0) }
+    }
+
+    /// The sweep alone (`world` nil) or as one rank of an MPI job, which runs the thresholds `rank, rank + N, …`
+    /// of the ascending list; rank 0 gathers every point and prints the same output as one process.
+    private func runSweep(world: MPIWorld?) throws {
+        let rank = world?.rank ?? 0
+        let quiet = rank != 0
+        let log: (String) -> Void = { line in if !quiet { PromptsCommand.printError(line) } }
         var arguments = ["--task", task ?? "", "--seed", String(seed)]
         if let metric { arguments += ["--metric", metric] }
         if let ablation { arguments += ["--ablation", ablation] }
         if let count { arguments += ["--count", String(count)] }
         let options = try ExperimentOptions.parse(arguments)
-        let experiment = try Experiment(
-            command: "compare", options: options, modelOptions: modelOptions, log: PromptsCommand.printError)
+        // Rank 0 loads (and, if needed, downloads) the model first.
+        if rank != 0 { try world?.barrier() }
+        let experiment = try Experiment(command: "compare", options: options, modelOptions: modelOptions, log: log)
+        if rank == 0 { try world?.barrier() }
         let graph = CircuitGraph(config: experiment.loaded.model.config)
         let truth = try HypothesisSource.load(reference ?? "", graph: graph, task: experiment.task).circuit
         var executor = try experiment.makeExecutor(graph: graph)
         let metric = try experiment.makeMetric(executor)
         try experiment.checkMetricMoves(&executor, metric: metric)
         let objective = PruningObjective(metric: metric)
-        let points = try ThresholdSweep.run(
-            executor: &executor, objective: objective, reference: truth, thresholds: try thresholdList()
-        ) { point in
-            PromptsCommand.printError(
-                "compare: threshold \(JSONValue.number(point.threshold).text): \(point.result.circuit.count) edges")
+        let thresholds = try thresholdList().sorted()
+        var found: [SweepFinding] = []
+        for (index, threshold) in thresholds.enumerated() where index % (world?.size ?? 1) == rank {
+            for point in try ThresholdSweep.run(
+                executor: &executor, objective: objective, reference: truth, thresholds: [threshold])
+            {
+                log("compare: threshold \(JSONValue.number(point.threshold).text): \(point.result.circuit.count) edges")
+                found.append(SweepFinding(index: index, circuit: point.result.circuit, circuitMetric: point.result.circuitMetric))
+            }
+        }
+        if let world {
+            guard let gathered = try SweepFinding.gather(found, world: world, graph: graph) else { return }
+            found = gathered
+        }
+        let points = found.sorted { $0.index < $1.index }.map {
+            SweepRow(threshold: thresholds[$0.index], circuit: $0.circuit, circuitMetric: $0.circuitMetric,
+                     reference: truth, graph: graph)
         }
         let auc = ROCCurve.area(points.map(\.roc))
         print(json ? try JSONOutput.checked(
@@ -188,12 +216,12 @@ enum CompareOutput {
         return lines.joined(separator: "\n")
     }
 
-    static func sweepJSON(_ points: [ThresholdSweep.Point], auc: Double, referenceEdges: Int, graph: CircuitGraph) -> String {
+    static func sweepJSON(_ points: [SweepRow], auc: Double, referenceEdges: Int, graph: CircuitGraph) -> String {
         let items: [JSONValue] = points.map { p in
             .object([
                 ("threshold", .number(p.threshold)), ("edges", .int(p.roc.edges)),
                 ("tpr", .number(p.roc.truePositiveRate)), ("fpr", .number(p.roc.falsePositiveRate)),
-                ("precision", .number(p.comparison.edges.precision)), ("metric", .number(p.result.circuitMetric)),
+                ("precision", .number(p.precision)), ("metric", .number(p.circuitMetric)),
             ])
         }
         return JSONValue.object([
@@ -203,13 +231,13 @@ enum CompareOutput {
         ]).text + "\n"
     }
 
-    static func sweepTable(_ points: [ThresholdSweep.Point], auc: Double, referenceEdges: Int, graph: CircuitGraph) -> String {
+    static func sweepTable(_ points: [SweepRow], auc: Double, referenceEdges: Int, graph: CircuitGraph) -> String {
         var lines = ["ROC over \(graph.edgeCount) edges, reference of \(referenceEdges) edges", ""]
         lines.append(pad("threshold", 11) + pad("edges", 8) + pad("TPR", 9) + pad("FPR", 11) + pad("metric", 12))
         for p in points {
             lines.append(pad(String(format: "%.3g", p.threshold), 11) + pad("\(p.roc.edges)", 8)
                 + pad(f(p.roc.truePositiveRate), 9) + pad(String(format: "%.3e", p.roc.falsePositiveRate), 11)
-                + pad(String(format: "%.4g", p.result.circuitMetric), 12))
+                + pad(String(format: "%.4g", p.circuitMetric), 12))
         }
         lines.append("")
         lines.append("AUC \(f(auc)) (trapezoid through (0,0) and (1,1)); pessimistic (step) AUC "
