@@ -70,6 +70,17 @@ let package = Package(
             path: "Composition",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Runs the built circuitry binary alone and under mpirun (needs `swift build -c release` and Open MPI).
+        .executableTarget(
+            name: "MPISpeculation",
+            dependencies: [
+                .product(name: "Tensor", package: circuitry),
+                .product(name: "Transformer", package: circuitry),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "MPISpeculation",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

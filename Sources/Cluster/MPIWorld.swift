@@ -47,6 +47,15 @@ public struct MPIWorld: Sendable {
             || environment["PMI_RANK"] != nil
     }
 
+    /// How many processes the launcher started, when this process is one of them (Open MPI's `mpirun`, or a PMI
+    /// launcher such as Slurm's `srun`); nil when it was started on its own.
+    public static func launchedSize(environment: [String: String]) -> Int? {
+        for key in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
+            if let text = environment[key], let size = Int(text) { return size }
+        }
+        return nil
+    }
+
     /// Finalises MPI (call once, when every message is exchanged).
     public func finalize() {
         var finalized: Int32 = 0

@@ -141,7 +141,10 @@ struct CompareCommand: ParsableCommand {
     }
 
     private func runSweep() throws {
-        guard parallelOptions.parallel == .mpi else { return try runSweep(world: nil) }
+        guard parallelOptions.parallel == .mpi else {
+            try MPIJob.checkAlone(command: "compare --sweep")
+            return try runSweep(world: nil)
+        }
         try MPIJob.run { try runSweep(world: $0) }
     }
 

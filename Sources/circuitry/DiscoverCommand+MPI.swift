@@ -25,7 +25,10 @@ enum DiscoverRole {
     /// Runs `body` in the role `options` ask for: alone without MPI, or on every rank of the job (MPI initialised
     /// once, finalised at the end; errors end the job).
     static func run(_ options: DiscoverParallelOptions, _ body: (DiscoverRole) throws -> Void) throws {
-        guard options.parallel == .mpi else { return try body(.alone) }
+        guard options.parallel == .mpi else {
+            try MPIJob.checkAlone(command: "discover")
+            return try body(.alone)
+        }
         try MPIJob.run { world in
             try body(world.rank == 0 ? .coordinator(world, window: options.window(ranks: world.size)) : .worker(world))
         }

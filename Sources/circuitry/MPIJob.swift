@@ -7,6 +7,17 @@ import Foundation
 /// `MPI_Abort`, so that no rank waits forever for a message. A deliberate exit (`ExitCode`, such as an interrupted
 /// run whose state rank 0 saved) finalises normally.
 enum MPIJob {
+    /// Without `--parallel mpi`, refuses to run as one of several processes an MPI launcher started: each would run
+    /// the whole command and write the same files.
+    static func checkAlone(command: String) throws {
+        let environment = ProcessInfo.processInfo.environment
+        if let size = MPIWorld.launchedSize(environment: environment), size > 1 {
+            throw CLIError.refused(
+                "\(command) was started as one of \(size) MPI processes (mpirun or srun) without --parallel mpi: each "
+                    + "would run the whole search and write the same files; add --parallel mpi")
+        }
+    }
+
     static func run(_ body: (MPIWorld) throws -> Void) throws {
         let world: MPIWorld
         do {

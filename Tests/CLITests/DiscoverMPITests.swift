@@ -199,6 +199,15 @@ struct DiscoverMPITests {
         #expect(run.stderr.contains("MPI rank 0 of 2") && run.stderr.contains("missing-folder"), "\(run.stderr)")
     }
 
+    /// Started by mpirun without --parallel mpi, every rank would run the whole search and write the same files.
+    @Test func ranksWithoutParallelMPIAreRefused() throws {
+        let folder = try CLI.scratchFolder("mpi-without-parallel")
+        let run = try MPIRun.run(ranks: 2, ["discover"] + Self.cases[0].arguments + Self.outputs(folder))
+        #expect(run.status != 0 && !run.crashed)
+        #expect(run.stderr.contains("without --parallel mpi"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("circuit.json").path))
+    }
+
     @Test func speculateNeedsParallelMPI() throws {
         let run = try CLI.run(["discover", "--task", "ioi", "--threshold", "0.01", "--speculate", "2"])
         #expect(run.status != 0 && run.stderr.contains("--speculate needs --parallel mpi"), "\(run.stderr)")
