@@ -59,6 +59,7 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Transformer", "Tensor", "Tasks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Circuits", "Transformer", "Tokenizer"], resources: [.copy("Fixtures")]),

@@ -18,7 +18,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "ACDC, \(budget) tests, GPT-2-small shape: 1 process x 2 threads vs mpirun -np 2 x 1 thread",
         configuration: .init(metrics: [.wallClock, single, mpi, ratio, yield, same], warmupIterations: 0,
-                             maxDuration: .seconds(1200), maxIterations: 2)
+                             maxDuration: .seconds(1200), maxIterations: 5)
     ) { benchmark in
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("circuitry-mpi-benchmark")
         let model = folder.appendingPathComponent("gpt2-small-random")

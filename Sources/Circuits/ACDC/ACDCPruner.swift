@@ -10,9 +10,13 @@ import Tensor
 ///   removal is kept when loss(after) − loss(current) < τ (or |…| < τ), and then loss(after) becomes current;
 /// * with `testWholeInputs`, each head input is first tried as a whole (ACDC's `hook_q_input → hook_q` edge).
 ///
+/// The tests may be evaluated several at a time, speculatively (`CandidateEvaluator`, issue 17); the decisions and
+/// everything reported are the sequential run's either way.
+///
 /// Algorithms return results; progress and checkpoints go through closures, file I/O stays with the caller.
 public enum ACDCPruner {
-    /// Runs ACDC on `executor` (whose prompts and ablation define the task), minimising `objective.loss`.
+    /// Runs ACDC on `executor` (whose prompts and ablation define the task), minimising `objective.loss`, one test
+    /// at a time in this process.
     ///
     /// - Parameters:
     ///   - settings: the run's fingerprint (model files, prompts, metric, …), stored in every state and required to
