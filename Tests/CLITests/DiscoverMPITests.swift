@@ -176,6 +176,44 @@ struct DiscoverMPITests {
         #expect(try Self.files(killed) == expected, "killed and resumed: the outputs differ")
     }
 
+    /// SIGTERM to mpirun (which passes it to every rank) in the middle of ACDC: rank 0 saves the state after the
+    /// decision in progress, ends the workers and exits; the run resumed under mpirun writes the sequential bytes.
+    @Test func sigtermStopsTheJobThroughRankZero() throws {
+        let c = Self.cases[2]
+        let sequential = try CLI.scratchFolder("mpi-term-sequential")
+        #expect(try MPIRun.run(ranks: 0, ["discover"] + c.arguments + Self.outputs(sequential)).status == 0)
+        let folder = try CLI.scratchFolder("mpi-term")
+        let state = folder.appendingPathComponent("circuit.json.state")
+        let process = try MPIRun.process(ranks: 2, ["discover"] + c.arguments + Self.outputs(folder) + ["--parallel", "mpi"])
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        let collected = DiscoverSignalTests.Collector()
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = String(decoding: handle.availableData, as: UTF8.self)
+            collected.text.withLock { $0 += chunk }
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, process.isRunning, !collected.text.withLock({ $0.contains("executor holds") }) {
+            usleep(10_000)
+        }
+        usleep(300_000)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        errors.fileHandleForReading.readabilityHandler = nil
+        let stderr = collected.text.withLock { $0 } + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(MPIRun.waitForRanksToEnd(mentioning: folder.path), "ranks still running after SIGTERM")
+        // On a slow machine the signal may land before ACDC or after it ended; mid-run it must save the state.
+        if FileManager.default.fileExists(atPath: state.path) {
+            #expect(stderr.contains("stopped by SIGTERM"), "\(stderr)")
+            let resumed = try MPIRun.run(ranks: 2, ["discover"] + c.arguments + Self.outputs(folder)
+                + ["--parallel", "mpi", "--resume", state.path])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(try Self.files(folder) == (try Self.files(sequential)), "stopped by SIGTERM and resumed: the outputs differ")
+        }
+    }
+
     @Test func sweepUnderMPIPrintsTheSequentialSweep() throws {
         let arguments = ["compare", "--sweep", "--task", "tracr-reverse", "--model", CLIFixtures.tracrReverse.path,
                          "--reference", "ground-truth", "--thresholds", "1e-4,3e-1,1e-3,1e-2,1"]

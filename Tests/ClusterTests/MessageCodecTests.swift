@@ -6,7 +6,7 @@ import Testing
 /// crash.
 @Suite struct MessageCodecTests {
     @Test func valuesRoundTripExactly() throws {
-        let doubles = [0.0, -0.0, 1e-310, .pi, -.infinity, Double(bitPattern: 0x7FF8_0000_0000_1234)]
+        let doubles = [0.0, -0.0, Double.leastNonzeroMagnitude, .pi, -.infinity, Double(bitPattern: 0x7FF8_0000_0000_1234)]
         var w = MessageWriter()
         w.write(Int.min)
         w.write(42)
