@@ -28,6 +28,8 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
     case interchange(file: String, problem: InterchangeProblem)
     /// A circuit evaluation (faithfulness curve, ROC) that cannot give a number.
     case evaluation(EvaluationProblem)
+    /// Edge attribution (EAP, EAP-IG) that cannot run as asked.
+    case attribution(AttributionProblem)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .interchange(let file, let problem):
             return "\(file): \(problem)"
         case .evaluation(let problem):
+            return problem.description
+        case .attribution(let problem):
             return problem.description
         }
     }

@@ -52,8 +52,8 @@ public struct GradientRunner {
     /// - Parameters:
     ///   - readPositions: per prompt, where logits are read (equal counts).
     ///   - embedding: replaces the embedding output (`[rows, dModel]`: token and position embedding summed).
-    ///   - replacing: one layer's heads or MLP output constants; the pass starts at that layer and takes the layers
-    ///     below from `tape` (which must hold them: `ForwardTape.shareLayers(below:of:)`).
+    ///   - replacing: one layer's heads or MLP output constants; the pass starts at that layer, taking its input and
+    ///     the layers below from `tape` (which must hold them: `ForwardTape.shareLayers(below: layer + 1, of:)`).
     ///   - senders: receives every computed sender's output (`[SenderLayout.count, rows·dModel]`, resized as
     ///     needed) as `recording` says; nil records nothing. Not with `embedding` or `replacing`.
     /// - Returns: `[batch, reads, dVocabOut]` logits at the read positions (also in `tape.logits`).
@@ -213,6 +213,8 @@ public struct GradientRunner {
             senders.copy(from: output, range: (row * width)..<((row + 1) * width), otherOffset: 0)
         case .differenceFrom:
             senders.subtract(fromValues: output, otherOffset: 0, count: width, offset: row * width)
+        case .subtract:
+            senders.add(output, scaledBy: -1, range: (row * width)..<((row + 1) * width), otherOffset: 0)
         }
     }
 

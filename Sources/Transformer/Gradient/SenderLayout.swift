@@ -53,4 +53,6 @@ public enum SenderRecording: Sendable {
     /// store[s] = output(s) − store[s]: with the clean outputs in the store, a corrupted pass leaves
     /// corrupted − clean, EAP's Δ, without a second store.
     case differenceFrom
+    /// store[s] = store[s] − output(s): with the patch values in the store, a clean pass leaves patch − clean.
+    case subtract
 }

@@ -1,0 +1,67 @@
+import Tensor
+import Transformer
+
+/// Turns receiver gradients into edge scores as the backward hands them out: for every receiver r of a layer and
+/// every sender s feeding it, score(s → r) += ⟨Δ_s, g_r⟩ summed over token rows and the model dimension — EAP-IG's
+/// `einsum('batch pos forward hidden, batch pos backward hidden -> forward backward')` — as one BLAS product per
+/// layer, `Δ[senders before the layer's MLP] · G[layer's receivers]ᵀ`, accumulated in Double per edge id.
+struct ScoreAccumulator {
+    let graph: CircuitGraph
+    let dModel: Int
+    /// Per edge id, the running score.
+    var scores: [Double]
+    /// `[senders, receivers of a layer]`: one layer's products.
+    var products = Tensor(shape: [0])
+    var log = MatrixProductLog()
+
+    init(graph: CircuitGraph, dModel: Int) {
+        self.graph = graph
+        self.dModel = dModel
+        self.scores = [Double](repeating: 0, count: graph.edgeCount)
+    }
+
+    /// Adds ⟨Δ_s, g_r⟩ for every edge into the receivers of `gradients`.
+    ///
+    /// - Parameter delta: `[senders, rows·dModel]`, Δ of every sender over the chunk's token rows.
+    mutating func add(_ gradients: ReceiverGradients, delta: Tensor) {
+        let senders = graph.senderCount
+        let n = delta.count / senders
+        switch gradients {
+        case let .final(g, rows):
+            // resid_post's gradient lives at the read rows only: Σ over those rows of Δ[s, row] · g[row].
+            products.resize(to: [senders, 1])
+            products.fill(0)
+            for (i, row) in rows.enumerated() {
+                log.gemm(delta, MatrixSlice(offset: row * dModel, rows: senders, cols: dModel, rowStride: n),
+                         g, MatrixSlice(offset: i * dModel, rows: dModel, cols: 1),
+                         into: &products, MatrixSlice(offset: 0, rows: senders, cols: 1), beta: 1)
+            }
+            scatter(receivers: [graph.residPost], width: 1)
+        case let .layer(layer, g):
+            let receivers = g.count / n
+            // Every sender that feeds a receiver of this layer precedes the layer's MLP.
+            let limit = graph.headSender(layer: layer, head: graph.nHeads - 1).rawValue + 1
+            products.resize(to: [limit, receivers])
+            log.gemm(delta, MatrixSlice(offset: 0, rows: limit, cols: n), g,
+                     MatrixSlice(offset: 0, rows: receivers, cols: n), transposeB: true,
+                     into: &products, MatrixSlice(offset: 0, rows: limit, cols: receivers))
+            var ids: [NodeID] = []
+            for h in 0..<graph.nHeads {
+                for input in HeadInput.allCases { ids.append(graph.headInputReceiver(layer: layer, head: h, input: input)) }
+            }
+            if let mlp = graph.mlpInputReceiver(layer: layer) { ids.append(mlp) }
+            precondition(ids.count == receivers, "ScoreAccumulator: \(receivers) receiver gradients for \(ids.count) receivers")
+            scatter(receivers: ids, width: receivers)
+        }
+    }
+
+    /// scores[s → receivers[q]] += products[s, q].
+    private mutating func scatter(receivers: [NodeID], width: Int) {
+        for (q, receiver) in receivers.enumerated() {
+            for e in graph.incomingEdgeRange(of: receiver) {
+                let s = graph.edges[e].sender.rawValue
+                scores[e] += Double(products[flat: s * width + q])
+            }
+        }
+    }
+}
