@@ -8,19 +8,29 @@ import Transformer
 struct DiscoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "discover",
-        abstract: "Find the circuit behind a behaviour with ACDC and write it as DOT and JSON.",
+        abstract: "Find the circuit behind a behaviour with ACDC (or EAP / EAP-IG scores) and write it as DOT and JSON.",
         discussion: """
             Runs ACDC (Conmy et al. 2023): receivers from the output down, each incoming edge removed when that \
             changes the metric by less than the threshold. Default models: gpt2 for ioi, greater-than and induction \
             (from the Hugging Face cache; ioi falls back to the bundled toy-ioi), the bundled tracr models for the \
-            tracr tasks. Default ablation: resample (zero for tracr, as in ACDC).
+            tracr tasks. Default ablation: resample (zero for tracr, as in ACDC). --method eap, eap-ig-inputs or \
+            eap-ig-activations instead keeps the --edges best edges of that attribution (see attribute) and drops \
+            those on no input → output path, as EAP-IG's prune and MIB do; its metric defaults to the logit \
+            difference when the prompts have answers.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var experiment: ExperimentOptions
 
-    @Option(name: .long, help: "ACDC's threshold τ: an edge goes when removing it changes the metric by less.")
-    var threshold: Double
+    @Option(name: .customLong("threshold"), help: ArgumentHelp(
+        "ACDC's threshold τ: an edge goes when removing it changes the metric by less (required with --method acdc).",
+        valueName: "threshold"))
+    var thresholdOption: Double?
+
+    /// ACDC's threshold (validated present for ACDC runs).
+    var threshold: Double { thresholdOption ?? 0 }
+
+    @OptionGroup var discovery: DiscoveryOptions
 
     @Flag(name: .long, help: "Compare |change| with the threshold instead of the signed change.")
     var absolute = false
@@ -56,6 +66,7 @@ struct DiscoverCommand: ParsableCommand {
     var stateInterval: Double = 3
 
     func validate() throws {
+        try validateDiscovery()
         guard threshold >= 0, threshold.isFinite else { throw ValidationError("--threshold must be a non-negative number.") }
         guard ACDCIndexOrder(rawValue: indexOrder) != nil else {
             throw ValidationError("--index-order must be normal or reverse.")
@@ -64,6 +75,7 @@ struct DiscoverCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let method = discovery.method.attribution { return try runAttribution(method) }
         let log: (String) -> Void = { ProgressDisplay.write($0 + "\n") }
         let setup = try Experiment(command: "discover", options: experiment, modelOptions: modelOptions, log: log)
         let model = setup.loaded.model

@@ -27,14 +27,16 @@ import Tensor
         var seed: [Double]
     }
 
-    static func setup(_ name: String) throws -> Setup {
+    static func setup(_ name: String, everyPosition: Bool = false) throws -> Setup {
         let model = try ForwardFixtures.model(name)
         let c = model.config
         var g = SeededGenerator(seed: 11)
         let length = min(5, c.nCtx)
         let tokens = (0..<2).map { _ in (0..<length).map { _ in g.uniform(c.dVocab) } }
-        let reads = [[length - 1, 2], [length - 1, 2]]
-        let seed = (0..<(4 * c.dVocabOut)).map { _ in Double(g.normal()) }
+        // Two read positions per prompt: the last layer runs at those rows only (`GradientRunner+LastLayer`);
+        // reading every position runs it everywhere.
+        let reads = everyPosition ? Array(repeating: Array(0..<length), count: 2) : [[length - 1, 2], [length - 1, 2]]
+        let seed = (0..<(reads.joined().count * c.dVocabOut)).map { _ in Double(g.normal()) }
         return Setup(model: model, tokens: tokens, reads: reads, seed: seed)
     }
 
@@ -60,9 +62,11 @@ import Tensor
         #expect(worst <= 1e-4, "\(name): Double reference vs Float forward \(worst)")
     }
 
-    @Test(arguments: models)
-    func receiverGradientsMatchFiniteDifferences(name: String) throws {
-        let s = try Self.setup(name)
+    static let cases: [(String, Bool)] = models.map { ($0, false) } + [("tiny-gpt2", true), ("architectures/gpt-neox", true)]
+
+    @Test(arguments: cases)
+    func receiverGradientsMatchFiniteDifferences(name: String, everyPosition: Bool) throws {
+        let s = try Self.setup(name, everyPosition: everyPosition)
         let c = s.model.config
         let d = c.dModel
         let batch = try TokenBatch(s.tokens, config: c)

@@ -28,3 +28,27 @@ public struct AttributionProgress: Sendable {
     /// What the pass was, e.g. "chunk 1/1, step 3/5".
     public var what: String
 }
+
+extension AttributionResult {
+    /// The scores as circuitry's flat score list, `[{"sender", "receiver", "score"}, …]`, one edge per line in graph
+    /// order, scores written exactly (shortest round-trip decimal): what `evaluate --scores` reads for graphs that
+    /// EAP-IG's format cannot describe (tracr's separate position embedding, attention-only models).
+    public func flatJSON(graph: CircuitGraph) -> String {
+        precondition(scores.count == graph.edgeCount, "AttributionResult: scores of another graph")
+        var out = "[\n"
+        for (i, edge) in graph.edges.enumerated() {
+            out += "{\"sender\": " + JSONValue.string(graph[edge.sender].name).text
+            out += ", \"receiver\": " + JSONValue.string(graph[edge.receiver].name).text
+            out += ", \"score\": " + PythonFloat.repr(scores[i]) + "}" + (i + 1 < graph.edgeCount ? ",\n" : "\n")
+        }
+        return out + "]\n"
+    }
+
+    /// EAP-IG / MIB graph JSON of the scores (`Graph.to_json`'s bytes; every edge and node `in_graph: false`, as
+    /// EAP-IG's `attribute` leaves them).
+    ///
+    /// - Throws: `CircuitsError.interchange(.incompatibleGraph)` for graphs EAP-IG cannot describe.
+    public func eapigJSON(graph: CircuitGraph, dModel: Int) throws -> String {
+        try EAPIGGraph(graph: graph, dModel: dModel, scores: scores, circuit: .empty(graph)).jsonString(graph: graph)
+    }
+}

@@ -154,7 +154,7 @@ extension AttributionState {
             let corrupted = try a.requireCorrupted(chunk)
             // Its tape is not needed: written into the working tape, which the next pass overwrites.
             _ = try runner.forward(corrupted, readPositions: chunk.reads, tape: &tape, senders: &delta,
-                                   recording: .assign)
+                                   recording: .assign, logits: false)
             forwardPasses += 1
         case .zero:
             delta.resize(to: [a.layout.count, width])

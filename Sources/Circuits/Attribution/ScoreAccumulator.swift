@@ -3,8 +3,9 @@ import Transformer
 
 /// Turns receiver gradients into edge scores as the backward hands them out: for every receiver r of a layer and
 /// every sender s feeding it, score(s → r) += ⟨Δ_s, g_r⟩ summed over token rows and the model dimension — EAP-IG's
-/// `einsum('batch pos forward hidden, batch pos backward hidden -> forward backward')` — as one BLAS product per
-/// layer, `Δ[senders before the layer's MLP] · G[layer's receivers]ᵀ`, accumulated in Double per edge id.
+/// `einsum('batch pos forward hidden, batch pos backward hidden -> forward backward')` — as BLAS products per
+/// layer, `Δ[senders before the layer] · G[head inputs]ᵀ` and `Δ[senders before the MLP] · g[MLP input]`, so
+/// only pairs that are edges are multiplied; accumulated in Double per edge id.
 struct ScoreAccumulator {
     let graph: CircuitGraph
     let dModel: Int
@@ -39,18 +40,23 @@ struct ScoreAccumulator {
             scatter(receivers: [graph.residPost], width: 1)
         case let .layer(layer, g):
             let receivers = g.count / n
-            // Every sender that feeds a receiver of this layer precedes the layer's MLP.
-            let limit = graph.headSender(layer: layer, head: graph.nHeads - 1).rawValue + 1
-            products.resize(to: [limit, receivers])
-            log.gemm(delta, MatrixSlice(offset: 0, rows: limit, cols: n), g,
-                     MatrixSlice(offset: 0, rows: receivers, cols: n), transposeB: true,
-                     into: &products, MatrixSlice(offset: 0, rows: limit, cols: receivers))
             var ids: [NodeID] = []
             for h in 0..<graph.nHeads {
                 for input in HeadInput.allCases { ids.append(graph.headInputReceiver(layer: layer, head: h, input: input)) }
             }
             if let mlp = graph.mlpInputReceiver(layer: layer) { ids.append(mlp) }
             precondition(ids.count == receivers, "ScoreAccumulator: \(receivers) receiver gradients for \(ids.count) receivers")
+            // Head inputs read the senders before the layer; the MLP also its own layer's heads.
+            let heads = 3 * graph.nHeads
+            let before = graph.headSender(layer: layer, head: 0).rawValue
+            products.resize(to: [before + graph.nHeads, receivers])
+            log.gemm(delta, MatrixSlice(offset: 0, rows: before, cols: n), g, MatrixSlice(offset: 0, rows: heads, cols: n),
+                     transposeB: true, into: &products, MatrixSlice(offset: 0, rows: before, cols: heads, rowStride: receivers))
+            if receivers > heads {
+                log.gemm(delta, MatrixSlice(offset: 0, rows: before + graph.nHeads, cols: n),
+                         g, MatrixSlice(offset: heads * n, rows: 1, cols: n), transposeB: true,
+                         into: &products, MatrixSlice(offset: heads, rows: before + graph.nHeads, cols: 1, rowStride: receivers))
+            }
             scatter(receivers: ids, width: receivers)
         }
     }

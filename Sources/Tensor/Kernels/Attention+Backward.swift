@@ -76,14 +76,9 @@ extension Attention {
                                     for j in firstKey..<keys {
                                         let vj = vOperand.offset + (row0 + j) * vOperand.rowStride
                                         let dvj = dvOperand.offset + (row0 + j) * dvOperand.rowStride
-                                        var dot: Float = 0
-                                        let pj = p[j]
-                                        for d in 0..<dHead {
-                                            dot += dzp[zi + d] * vp[vj + d]
-                                            gp[dvj + d] += pj * dzp[zi + d]
-                                        }
+                                        let dot = dotAndAccumulate(dzp, zi, vp, vj, gp, dvj, scale: p[j], count: dHead)
                                         dP[j] = dot
-                                        weighted += pj * dot
+                                        weighted += p[j] * dot
                                     }
                                     let dqi = dqOperand.offset + (row0 + i) * dqOperand.rowStride
                                     for j in firstKey..<keys {
@@ -95,10 +90,8 @@ extension Attention {
                                         ds /= scale
                                         let kj = kOperand.offset + (row0 + j) * kOperand.rowStride
                                         let dkj = dkOperand.offset + (row0 + j) * dkOperand.rowStride
-                                        for d in 0..<dHead {
-                                            gp[dqi + d] += ds * kp[kj + d]
-                                            gp[dkj + d] += ds * qp[qi + d]
-                                        }
+                                        accumulate(gp, dqi, ds, kp, kj, count: dHead)
+                                        accumulate(gp, dkj, ds, qp, qi, count: dHead)
                                     }
                                 }
                             }
@@ -106,6 +99,50 @@ extension Attention {
                     }
                 }
             }
+        }
+    }
+
+    /// Returns Σ_d a[ai + d]·b[bi + d] and adds `scale`·a[ai + d] to out[oi + d], four lanes at a time.
+    @inline(__always)
+    private static func dotAndAccumulate(
+        _ a: UnsafeBufferPointer<Float>, _ ai: Int, _ b: UnsafeBufferPointer<Float>, _ bi: Int,
+        _ out: UnsafeMutableBufferPointer<Float>, _ oi: Int, scale: Float, count: Int
+    ) -> Float {
+        guard let pa = a.baseAddress, let pb = b.baseAddress, let po = out.baseAddress else { return 0 }
+        var acc = FastMath.V()
+        let vs = FastMath.V(repeating: scale)
+        var d = 0
+        while d + FastMath.width <= count {
+            let x = FastMath.load(pa, ai + d)
+            acc += x * FastMath.load(pb, bi + d)
+            FastMath.store(FastMath.load(po, oi + d) + vs * x, po, oi + d)
+            d += FastMath.width
+        }
+        var sum = acc.sum()
+        while d < count {
+            sum += pa[ai + d] * pb[bi + d]
+            po[oi + d] += scale * pa[ai + d]
+            d += 1
+        }
+        return sum
+    }
+
+    /// out[oi + d] += scale·x[xi + d], four lanes at a time.
+    @inline(__always)
+    private static func accumulate(
+        _ out: UnsafeMutableBufferPointer<Float>, _ oi: Int, _ scale: Float, _ x: UnsafeBufferPointer<Float>, _ xi: Int,
+        count: Int
+    ) {
+        guard let po = out.baseAddress, let px = x.baseAddress else { return }
+        let vs = FastMath.V(repeating: scale)
+        var d = 0
+        while d + FastMath.width <= count {
+            FastMath.store(FastMath.load(po, oi + d) + vs * FastMath.load(px, xi + d), po, oi + d)
+            d += FastMath.width
+        }
+        while d < count {
+            po[oi + d] += scale * px[xi + d]
+            d += 1
         }
     }
 }

@@ -74,33 +74,58 @@ extension TransformerBlock {
     /// grouping) and its own copy of `norm₁`. Head h's input j (q 0, k 1, v 2) goes to
     /// `gradients[(3h + j)·rows·dModel ..< (3h + j + 1)·rows·dModel]`, the order of the graph's receivers, and each
     /// is also added to `residual` (`[rows, dModel]`), the gradient of the block's input.
+    ///
+    /// With `queries` (per prompt, the query positions that carry a gradient) the layer was computed at those rows
+    /// only: `dOut` then holds the rows `readRows` alone, in that order, and the tape's post-norm input likewise.
     public func headInputsBackward(
-        _ dOut: Tensor, tape: BlockTape, batch: Int, length: Int, scratch: inout BlockBackwardScratch,
-        into gradients: inout Tensor, adding residual: inout Tensor, log: inout MatrixProductLog
+        _ dOut: Tensor, tape: BlockTape, batch: Int, length: Int, queries: [[Int]]? = nil, readRows: [Int]? = nil,
+        scratch: inout BlockBackwardScratch, into gradients: inout Tensor, adding residual: inout Tensor,
+        log: inout MatrixProductLog
     ) {
         let rows = batch * length
         let width = rows * dModel
+        let outRows = readRows?.count ?? rows
         var upstream = dOut
         if let postAttentionNorm {
-            scratch.dOut.copy(from: dOut, range: 0..<width, otherOffset: 0)
-            let stats = postAttentionNorm.statistics(tape.attentionPreNorm, rows: rows)
-            postAttentionNorm.backward(&scratch.dOut, rows: rows, input: tape.attentionPreNorm, statistics: stats)
+            scratch.dOut.copy(from: dOut, range: 0..<(outRows * dModel), otherOffset: 0)
+            let stats = postAttentionNorm.statistics(tape.attentionPreNorm, rows: outRows)
+            postAttentionNorm.backward(&scratch.dOut, rows: outRows, input: tape.attentionPreNorm, statistics: stats)
             upstream = scratch.dOut
         }
         // dZ = dOut · W_Oᵀ for every head at once (each head's output is added to the same residual).
-        log.gemm(upstream, MatrixSlice(offset: 0, rows: rows, cols: dModel), weights.outWeight,
-                 MatrixSlice(weights.outWeight), transposeB: true,
-                 into: &scratch.dZ, MatrixSlice(offset: 0, rows: rows, cols: layout.headsWidth))
-        let stride = layout.activationWidth
-        for h in 0..<nHeads {
-            func operand(_ input: HeadInput) -> Attention.Operand {
-                .init(offset: layout.activationColumn(input, head: h), rowStride: stride)
+        let zWidth = layout.headsWidth
+        if let readRows {
+            var compact = Tensor(shape: [outRows, zWidth])
+            log.gemm(upstream, MatrixSlice(offset: 0, rows: outRows, cols: dModel), weights.outWeight,
+                     MatrixSlice(weights.outWeight), transposeB: true,
+                     into: &compact, MatrixSlice(offset: 0, rows: outRows, cols: zWidth))
+            scratch.dZ.zero(0..<(rows * zWidth))
+            for (i, row) in readRows.enumerated() {
+                scratch.dZ.add(compact, range: (row * zWidth)..<((row + 1) * zWidth), otherOffset: i * zWidth)
             }
-            Attention.headBackward(
-                q: tape.qkv, operand(.q), k: tape.qkv, operand(.k), v: tape.qkv, operand(.v),
-                dz: scratch.dZ, .init(offset: h * dHead, rowStride: layout.headsWidth),
-                batch: batch, length: length, dHead: dHead, causal: causal, scale: scale, window: window,
-                softcap: softcap, into: &scratch.dQKV, dq: operand(.q), dk: operand(.k), dv: operand(.v))
+        } else {
+            log.gemm(upstream, MatrixSlice(offset: 0, rows: rows, cols: dModel), weights.outWeight,
+                     MatrixSlice(weights.outWeight), transposeB: true,
+                     into: &scratch.dZ, MatrixSlice(offset: 0, rows: rows, cols: zWidth))
+        }
+        let stride = layout.activationWidth
+        for b in 0..<(queries == nil ? 1 : batch) {
+            // Per prompt when only some queries carry a gradient; the whole batch at once otherwise.
+            let base = queries == nil ? 0 : b * length * stride
+            let zBase = queries == nil ? 0 : b * length * zWidth
+            let prompts = queries == nil ? batch : 1
+            let positions = queries.map { Array(Set($0[b])).sorted() }
+            for h in 0..<nHeads {
+                func operand(_ input: HeadInput) -> Attention.Operand {
+                    .init(offset: base + layout.activationColumn(input, head: h), rowStride: stride)
+                }
+                Attention.headBackward(
+                    q: tape.qkv, operand(.q), k: tape.qkv, operand(.k), v: tape.qkv, operand(.v),
+                    dz: scratch.dZ, .init(offset: zBase + h * dHead, rowStride: zWidth),
+                    batch: prompts, length: length, dHead: dHead, causal: causal, scale: scale,
+                    queryPositions: positions, window: window, softcap: softcap,
+                    into: &scratch.dQKV, dq: operand(.q), dk: operand(.k), dv: operand(.v))
+            }
         }
         if let rotary {
             for input in [HeadInput.q, .k] {

@@ -22,6 +22,10 @@ public struct BlockTape: Sendable {
     /// Whether the heads' outputs (or the MLP's) were replaced by constants: no gradient flows into their inputs.
     var headsReplaced = false
     var mlpReplaced = false
+    /// The last layer is computed at the read rows only: then these are its token rows, and `attentionPreNorm`,
+    /// `mlpInput`, `mlpPreActivation` and `mlpPreNorm` hold those rows alone, in this order (`input` and `qkv`
+    /// keep every row: keys and values are read at every position).
+    var compactRows: [Int]?
 
     public init() {}
 

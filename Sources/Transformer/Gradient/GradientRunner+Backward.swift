@@ -49,6 +49,11 @@ extension GradientRunner {
             let block = model.blocks[layer]
             let t = tape.layers[layer]
             let mlpRow = 3 * c.nHeads * width
+            if let rows = t.compactRows {
+                compactLayerBackward(block, tape: t, rows: rows, batch: tape.batch, length: tape.length)
+                visit(.layer(layer, receiverGradients))
+                continue
+            }
             if block.hasMLP {
                 if t.mlpReplaced {
                     receiverGradients.zero(mlpRow..<(mlpRow + width))
@@ -72,6 +77,48 @@ extension GradientRunner {
                 dResid.add(receiverGradients, range: 0..<width, otherOffset: mlpRow)
             }
             visit(.layer(layer, receiverGradients))
+        }
+    }
+
+    /// The backward of a layer computed at the read rows only (`GradientRunner+LastLayer`): ∂L/∂(residual) is zero
+    /// elsewhere, so the MLP's backward runs on those rows, and the heads' from their queries there.
+    mutating func compactLayerBackward(_ block: TransformerBlock, tape t: BlockTape, rows readRows: [Int], batch: Int, length: Int) {
+        let d = block.dModel, k = readRows.count, width = batch * length * d
+        let mlpRow = 3 * block.nHeads * width
+        var upstream = Tensor(shape: [k, d])
+        for (i, row) in readRows.enumerated() {
+            upstream.copy(from: dResid, range: (i * d)..<((i + 1) * d), otherOffset: row * d)
+        }
+        var mlpGradient = Tensor(shape: [k, d])
+        if block.hasMLP {
+            receiverGradients.zero(mlpRow..<(mlpRow + width))
+            if !t.mlpReplaced {
+                block.mlpBackward(upstream, input: t.mlpInput, tape: t, rows: k, scratch: &backwardScratch,
+                                  into: &mlpGradient, offset: 0, log: &log)
+                for (i, row) in readRows.enumerated() {
+                    receiverGradients.add(mlpGradient, range: (mlpRow + row * d)..<(mlpRow + (row + 1) * d), otherOffset: i * d)
+                }
+            }
+        }
+        // Sequential: the heads' output gradient is resid_mid's, ∂L/∂resid_post + the MLP input's.
+        if block.hasMLP && !block.parallelResidual {
+            upstream.add(mlpGradient)
+            for (i, row) in readRows.enumerated() {
+                dResid.add(mlpGradient, range: (row * d)..<((row + 1) * d), otherOffset: i * d)
+            }
+        }
+        if t.headsReplaced {
+            receiverGradients.zero(0..<mlpRow)
+        } else {
+            var queries = [[Int]](repeating: [], count: batch)
+            for row in readRows { queries[row / length].append(row % length) }
+            block.headInputsBackward(upstream, tape: t, batch: batch, length: length, queries: queries, readRows: readRows,
+                                     scratch: &backwardScratch, into: &receiverGradients, adding: &dResid, log: &log)
+        }
+        if block.hasMLP && block.parallelResidual {
+            for (i, row) in readRows.enumerated() {
+                dResid.add(mlpGradient, range: (row * d)..<((row + 1) * d), otherOffset: i * d)
+            }
         }
     }
 

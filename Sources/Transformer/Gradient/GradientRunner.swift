@@ -27,6 +27,10 @@ public struct GradientRunner {
     var blockOut = Tensor(shape: [0])
     /// `[rows, dModel]`: one head's (or the embedding's) output on its way into a sender store.
     var senderOut = Tensor(shape: [0])
+    /// `[readRows, *]`: the last layer's z, residual stream and MLP input at the read rows (`GradientRunner+LastLayer`).
+    var compactZ = Tensor(shape: [0])
+    var compactResid = Tensor(shape: [0])
+    var compactIn = Tensor(shape: [0])
     /// `[rows, (nHeads + 2·nKVHeads)·dHead]`: grouped projections before ungrouping.
     var grouped = Tensor(shape: [0])
     var pattern = Tensor(shape: [0])
@@ -55,13 +59,17 @@ public struct GradientRunner {
     ///   - replacing: one layer's heads or MLP output constants; the pass starts at that layer, taking its input and
     ///     the layers below from `tape` (which must hold them: `ForwardTape.shareLayers(below: layer + 1, of:)`).
     ///   - senders: receives every computed sender's output (`[SenderLayout.count, rows·dModel]`, resized as
-    ///     needed) as `recording` says; nil records nothing. Not with `embedding` or `replacing`.
+    ///     needed) as `recording` says; nil records nothing. Not with `embedding` or `replacing`. The last layer's
+    ///     senders are computed at the read rows only (they reach nothing but the output there): their other rows
+    ///     are zero after `.assign` and left as they were otherwise.
+    ///   - logits: false skips the final normalisation and unembedding (a pass whose outputs alone are needed); the
+    ///     tape then cannot be differentiated.
     /// - Returns: `[batch, reads, dVocabOut]` logits at the read positions (also in `tape.logits`).
     /// - Throws: `TransformerError.positionOutOfRange` for read positions outside the prompts.
     @discardableResult
     public mutating func forward(
         _ batch: TokenBatch, readPositions: [[Int]], embedding: Tensor? = nil, replacing: OutputReplacement? = nil,
-        tape: inout ForwardTape, senders: inout Tensor, recording: SenderRecording? = nil
+        tape: inout ForwardTape, senders: inout Tensor, recording: SenderRecording? = nil, logits: Bool = true
     ) throws -> Tensor {
         let c = model.config
         let rows = batch.rows, d = c.dModel, width = rows * d
@@ -78,6 +86,9 @@ public struct GradientRunner {
         }
         tape.batch = batch.batch
         tape.length = batch.length
+        let readRows = Self.readRows(positions, length: batch.length)
+        // The last layer matters only at the read rows (its keys and values excepted): computed there alone.
+        let compactLast = readRows.count < rows
 
         if start > 0 {
             resid.copy(from: tape.layers[start].input, range: 0..<width, otherOffset: 0)
@@ -104,6 +115,13 @@ public struct GradientRunner {
             swap(&t, &tape.layers[layer])
             t.input.resize(to: [rows, d])
             t.input.copy(from: resid, range: 0..<width, otherOffset: 0)
+            t.compactRows = nil
+            if compactLast && layer == c.nLayers - 1 {
+                lastLayer(block, batch: batch, positions: positions, readRows: readRows, tape: &t, replacing: replacing,
+                          senders: &senders, layout: layout, recording: recording)
+                swap(&t, &tape.layers[layer])
+                continue
+            }
             // Attention.
             if case .heads(layer, let values)? = replacing {
                 t.headsReplaced = true
@@ -134,12 +152,16 @@ public struct GradientRunner {
         }
 
         // Final normalisation and unembedding at the read rows only.
-        let readRows = Self.readRows(positions, length: batch.length)
         tape.readRows = readRows
         tape.finalInput.resize(to: [readRows.count, d])
-        for (i, row) in readRows.enumerated() {
-            tape.finalInput.copy(from: resid, range: (i * d)..<((i + 1) * d), otherOffset: row * d)
+        if compactLast {
+            tape.finalInput.copy(from: compactResid, range: 0..<(readRows.count * d), otherOffset: 0)
+        } else {
+            for (i, row) in readRows.enumerated() {
+                tape.finalInput.copy(from: resid, range: (i * d)..<((i + 1) * d), otherOffset: row * d)
+            }
         }
+        guard logits else { return Tensor(shape: [batch.batch, positions.first?.count ?? 0, 0]) }
         var finalNormed = Tensor(shape: [readRows.count, d])
         model.unembedding.norm.apply(tape.finalInput, rows: readRows.count, into: &finalNormed)
         tape.logits.resize(to: [readRows.count, c.dVocabOut])
@@ -207,7 +229,7 @@ public struct GradientRunner {
     }
 
     /// Writes `output[0 ..< width]` into row `row` of the sender store.
-    private func record(_ output: Tensor, into senders: inout Tensor, row: Int, width: Int, _ recording: SenderRecording) {
+    func record(_ output: Tensor, into senders: inout Tensor, row: Int, width: Int, _ recording: SenderRecording) {
         switch recording {
         case .assign:
             senders.copy(from: output, range: (row * width)..<((row + 1) * width), otherOffset: 0)
