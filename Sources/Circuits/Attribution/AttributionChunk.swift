@@ -28,6 +28,8 @@ struct AttributionState {
     /// A replacement's values or an interpolated embedding.
     var values = Tensor(shape: [0])
     var accumulator: ScoreAccumulator
+    /// Receiver gradients summed over an integration's passes, when the memory budget allows (`GradientSum`).
+    var sum: GradientSum?
     var forwardPasses = 0
     var backwardPasses = 0
 
@@ -45,6 +47,8 @@ struct GradientAttribution {
     let layout: SenderLayout
     /// Per-position means of every sender over the reference prompts, by prompt length (mean ablation).
     let means: [Int: Tensor]
+    /// Whether the integrating methods sum receiver gradients over their passes before reducing them.
+    let sumsGradients: Bool
 
     /// The forward passes and backward passes one chunk takes.
     func passes() -> (forward: Int, backward: Int) {

@@ -6,12 +6,17 @@ import Transformer
 /// scores as they come (`ScoreAccumulator`).
 extension AttributionState {
     mutating func run(_ a: GradientAttribution, _ chunk: AttributionChunk, progress: (String) -> Void) throws {
+        sum = a.sumsGradients ? GradientSum() : nil
         switch a.settings.method {
         case .eap: try eap(a, chunk, progress)
         case .eapIGInputs: try integratedInputs(a, chunk, progress)
         case .cleanCorrupted: try cleanCorrupted(a, chunk, progress)
         case .eapIGActivations: try integratedActivations(a, chunk, progress)
         case .exact: preconditionFailure("exact scores come from the executor")
+        }
+        if var pending = sum {
+            pending.flush(into: &accumulator, delta: delta)
+            sum = nil
         }
     }
 
@@ -186,8 +191,14 @@ extension AttributionState {
         guard gradient.allFinite() else {
             throw CircuitsError.attribution(.nonFinite(what: "the metric's gradient in \(what)"))
         }
-        let store = delta
-        Self.backward(runner: &runner, tape: tape, gradient: gradient, accumulator: &accumulator, delta: store)
+        if var summing = sum {
+            sum = nil
+            Self.backward(runner: &runner, tape: tape, gradient: gradient, sum: &summing)
+            sum = summing
+        } else {
+            let store = delta
+            Self.backward(runner: &runner, tape: tape, gradient: gradient, accumulator: &accumulator, delta: store)
+        }
         backwardPasses += 1
     }
 
@@ -196,6 +207,11 @@ extension AttributionState {
         delta: Tensor
     ) {
         runner.backward(tape, logitGradient: gradient) { accumulator.add($0, delta: delta) }
+    }
+
+    private static func backward(runner: inout GradientRunner, tape: ForwardTape, gradient: Tensor, sum: inout GradientSum) {
+        let layers = runner.model.config.nLayers
+        runner.backward(tape, logitGradient: gradient) { sum.add($0, layerCount: layers) }
     }
 }
 

@@ -29,9 +29,13 @@ public enum EdgeAttribution {
 
         let layout = SenderLayout(config: c)
         let means = settings.ablation == .mean ? try positionMeans(model: model, graph: graph, prompts: prompts) : [:]
-        let attribution = GradientAttribution(model: model, graph: graph, settings: settings, layout: layout, means: means)
         let weights = eapigWeights(count: prompts.count, batchSize: settings.eapigBatchSize)
-        let perChunk = chunkSize(config: c, graph: graph, prompts: prompts, settings: settings)
+        // Integrating methods sum their passes' gradients when every prompt fits in one chunk that way.
+        let summing = (settings.method == .eapIGInputs || settings.method == .eapIGActivations)
+            && chunkSize(config: c, graph: graph, prompts: prompts, settings: settings, summing: true) >= prompts.count
+        let attribution = GradientAttribution(model: model, graph: graph, settings: settings, layout: layout, means: means,
+                                              sumsGradients: summing)
+        let perChunk = chunkSize(config: c, graph: graph, prompts: prompts, settings: settings, summing: summing)
         let chunks = prompts.batches(maxBatchSize: perChunk)
         let (forwardPerChunk, backwardPerChunk) = attribution.passes()
         var state = AttributionState(model: model, graph: graph)
@@ -41,7 +45,7 @@ public enum EdgeAttribution {
             let chunk = try makeChunk(batch, prompts: prompts, config: c, weights: weights)
             largest = max(largest, estimatedBytes(config: c, graph: graph, method: settings.method,
                                                   prompts: batch.indices.count, length: batch.length,
-                                                  reads: prompts.readCount))
+                                                  reads: prompts.readCount, summing: summing))
             let label = chunks.count > 1 ? "chunk \(index + 1)/\(chunks.count), " : ""
             try state.run(attribution, chunk) { what in
                 done += 1
@@ -56,9 +60,11 @@ public enum EdgeAttribution {
             forwardPasses: state.forwardPasses, backwardPasses: state.backwardPasses, estimatedBytes: largest)
     }
 
-    /// Bytes a chunk of `prompts` prompts of `length` tokens holds (beyond the model's weights).
+    /// Bytes a chunk of `prompts` prompts of `length` tokens holds (beyond the model's weights); `summing`: with the
+    /// receiver gradients of every layer summed over the passes (`GradientSum`).
     public static func estimatedBytes(
-        config c: ModelConfig, graph: CircuitGraph, method: AttributionMethod, prompts: Int, length: Int, reads: Int
+        config c: ModelConfig, graph: CircuitGraph, method: AttributionMethod, prompts: Int, length: Int, reads: Int,
+        summing: Bool = false
     ) -> Int {
         let rows = prompts * length
         let store = graph.senderCount * rows * c.dModel
@@ -72,6 +78,7 @@ public enum EdgeAttribution {
             break
         }
         floats += graph.senderCount * (3 * c.nHeads + 1)
+        if summing { floats += GradientSum.floatCount(config: c, rows: rows, reads: prompts * reads) }
         return floats * MemoryLayout<Float>.size + GradientRunner.estimatedBytes(config: c, rows: rows, reads: prompts * reads)
     }
 
@@ -129,12 +136,14 @@ public enum EdgeAttribution {
     }
 
     /// The most prompts (of the set's longest length) per chunk that fit the budget, at least one.
-    static func chunkSize(config c: ModelConfig, graph: CircuitGraph, prompts: PromptSet, settings: AttributionSettings) -> Int {
+    static func chunkSize(
+        config c: ModelConfig, graph: CircuitGraph, prompts: PromptSet, settings: AttributionSettings, summing: Bool
+    ) -> Int {
         let length = prompts.clean.map(\.count).max() ?? 1
         var low = 1, high = max(1, prompts.count)
         func fits(_ n: Int) -> Bool {
             estimatedBytes(config: c, graph: graph, method: settings.method, prompts: n, length: length,
-                           reads: prompts.readCount) <= settings.memoryBudget
+                           reads: prompts.readCount, summing: summing) <= settings.memoryBudget
         }
         if fits(high) { return high }
         while low < high {

@@ -4,8 +4,8 @@ import Transformer
 /// Turns receiver gradients into edge scores as the backward hands them out: for every receiver r of a layer and
 /// every sender s feeding it, score(s → r) += ⟨Δ_s, g_r⟩ summed over token rows and the model dimension — EAP-IG's
 /// `einsum('batch pos forward hidden, batch pos backward hidden -> forward backward')` — as BLAS products per
-/// layer, `Δ[senders before the layer] · G[head inputs]ᵀ` and `Δ[senders before the MLP] · g[MLP input]`, so
-/// only pairs that are edges are multiplied; accumulated in Double per edge id.
+/// layer, `Δ[senders before the layer] · G[layer's receivers]ᵀ` and `Δ[layer's heads] · g[MLP input]`, so only
+/// pairs that are edges are multiplied and each Δ is read once per layer; accumulated in Double per edge id.
 struct ScoreAccumulator {
     let graph: CircuitGraph
     let dModel: Int
@@ -46,16 +46,19 @@ struct ScoreAccumulator {
             }
             if let mlp = graph.mlpInputReceiver(layer: layer) { ids.append(mlp) }
             precondition(ids.count == receivers, "ScoreAccumulator: \(receivers) receiver gradients for \(ids.count) receivers")
-            // Head inputs read the senders before the layer; the MLP also its own layer's heads.
-            let heads = 3 * graph.nHeads
+            // The senders before the layer feed all its receivers: one product reads their Δ once. The layer's own
+            // heads feed only its MLP: a second, thin product.
             let before = graph.headSender(layer: layer, head: 0).rawValue
-            products.resize(to: [before + graph.nHeads, receivers])
-            log.gemm(delta, MatrixSlice(offset: 0, rows: before, cols: n), g, MatrixSlice(offset: 0, rows: heads, cols: n),
-                     transposeB: true, into: &products, MatrixSlice(offset: 0, rows: before, cols: heads, rowStride: receivers))
-            if receivers > heads {
-                log.gemm(delta, MatrixSlice(offset: 0, rows: before + graph.nHeads, cols: n),
-                         g, MatrixSlice(offset: heads * n, rows: 1, cols: n), transposeB: true,
-                         into: &products, MatrixSlice(offset: heads, rows: before + graph.nHeads, cols: 1, rowStride: receivers))
+            let limit = before + graph.nHeads
+            products.resize(to: [limit, receivers])
+            log.gemm(delta, MatrixSlice(offset: 0, rows: before, cols: n), g, MatrixSlice(offset: 0, rows: receivers, cols: n),
+                     transposeB: true, into: &products, MatrixSlice(offset: 0, rows: before, cols: receivers))
+            if receivers > 3 * graph.nHeads {
+                let mlp = receivers - 1
+                log.gemm(delta, MatrixSlice(offset: before * n, rows: graph.nHeads, cols: n),
+                         g, MatrixSlice(offset: mlp * n, rows: 1, cols: n), transposeB: true,
+                         into: &products, MatrixSlice(offset: before * receivers + mlp, rows: graph.nHeads, cols: 1,
+                                                      rowStride: receivers))
             }
             scatter(receivers: ids, width: receivers)
         }

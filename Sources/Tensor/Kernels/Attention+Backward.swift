@@ -1,8 +1,8 @@
 import Foundation
 
 /// The backward of `Attention.head` (llm.c's `attention_backward`, per head). The pattern is recomputed from q and
-/// k exactly as the forward computes it (flash-attention style), so the forward keeps only q, k and v, not the
-/// `[batch, heads, length, length]` patterns. With P the pattern of query i, s its (soft-capped) scores and dz_i
+/// k as the forward computes it (flash-attention style; vectorised, so equal to rounding), so the forward keeps only
+/// q, k and v, not the `[batch, heads, length, length]` patterns. With P the pattern of query i, s its (soft-capped) scores and dz_i
 /// the gradient of z_i:
 ///
 ///     dP_j  = dz_i · v_j
@@ -52,12 +52,12 @@ extension Attention {
                                     let zi = dzOperand.offset + (row0 + i) * dzOperand.rowStride
                                     let keys = causal ? i + 1 : length
                                     let firstKey = causal && window != nil ? Swift.max(0, i + 1 - window!) : 0
-                                    // The forward's scores and softmax, in the forward's order.
+                                    // The forward's scores and softmax (the dot products summed four lanes at a
+                                    // time: the pattern equals the forward's to rounding).
                                     var maxScore = -Float.infinity
                                     for j in firstKey..<keys {
                                         let kj = kOperand.offset + (row0 + j) * kOperand.rowStride
-                                        var dot: Float = 0
-                                        for d in 0..<dHead { dot += qp[qi + d] * kp[kj + d] }
+                                        let dot = Self.dot(qp, qi, kp, kj, count: dHead)
                                         var s = dot / scale
                                         if let cap = softcap { s = tanhf(s / cap) * cap }
                                         scores[j] = s
@@ -144,5 +144,25 @@ extension Attention {
             po[oi + d] += scale * px[xi + d]
             d += 1
         }
+    }
+
+    /// Σ_d a[ai + d]·b[bi + d], four lanes at a time.
+    @inline(__always)
+    private static func dot(
+        _ a: UnsafeBufferPointer<Float>, _ ai: Int, _ b: UnsafeBufferPointer<Float>, _ bi: Int, count: Int
+    ) -> Float {
+        guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
+        var acc = FastMath.V()
+        var d = 0
+        while d + FastMath.width <= count {
+            acc += FastMath.load(pa, ai + d) * FastMath.load(pb, bi + d)
+            d += FastMath.width
+        }
+        var sum = acc.sum()
+        while d < count {
+            sum += pa[ai + d] * pb[bi + d]
+            d += 1
+        }
+        return sum
     }
 }

@@ -193,20 +193,26 @@ public struct GradientRunner {
             block.attentionOutput(z, rows: rows, into: &blockOut, normed: &normed, log: &log)
             return
         }
-        // Head by head: each output goes to the sender store, and (Gemma 2) the sum's norm keeps its input.
+        // The sum of the heads in one product, keeping (Gemma 2) the post-norm's input; each head's output goes
+        // straight into its sender row of the store, combined with what is there by the product's α and β.
         block.startAttentionOutput(rows: rows, into: &blockOut)
-        let width = rows * d
-        for h in 0..<block.nHeads {
-            block.headOutput(z, MatrixSlice(offset: h * block.dHead, rows: rows, cols: block.dHead,
-                                            rowStride: heads.headsWidth),
-                             head: h, into: &senderOut, MatrixSlice(offset: 0, rows: rows, cols: d), log: &log)
-            blockOut.add(senderOut, range: 0..<width, otherOffset: 0)
-            if let recording {
-                record(senderOut, into: &senders, row: layout.head(layer: block.layer, head: h), width: width,
-                       recording)
-            }
-        }
+        log.gemm(z, MatrixSlice(offset: 0, rows: rows, cols: heads.headsWidth), block.weights.outWeight,
+                 MatrixSlice(block.weights.outWeight), into: &blockOut, MatrixSlice(offset: 0, rows: rows, cols: d),
+                 beta: 1)
         block.applyPostAttentionNorm(rows: rows, preNorm: &t.attentionPreNorm, to: &blockOut)
+        guard let recording else { return }
+        let width = rows * d
+        let (alpha, beta): (Float, Float) = switch recording {
+        case .assign: (1, 0)
+        case .differenceFrom: (1, -1)
+        case .subtract: (-1, 1)
+        }
+        for h in 0..<block.nHeads {
+            let row = layout.head(layer: block.layer, head: h)
+            BLAS.gemm(z, MatrixSlice(offset: h * block.dHead, rows: rows, cols: block.dHead, rowStride: heads.headsWidth),
+                      block.weights.outWeight, MatrixSlice(offset: h * block.dHead * d, rows: block.dHead, cols: d),
+                      into: &senders, MatrixSlice(offset: row * width, rows: rows, cols: d), alpha: alpha, beta: beta)
+        }
     }
 
     /// The MLP into `blockOut`, keeping its pre-activation; or its replacement.
