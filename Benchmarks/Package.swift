@@ -61,6 +61,18 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "SparseEdgeTests",
+            dependencies: [
+                .product(name: "Tensor", package: circuitry),
+                .product(name: "Transformer", package: circuitry),
+                .product(name: "Circuits", package: circuitry),
+                .product(name: "Tasks", package: circuitry),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "SparseEdgeTests",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Composition",
             dependencies: [
                 .product(name: "Transformer", package: circuitry),

@@ -49,8 +49,9 @@ public struct GemmReference {
             var c = operands[i].2
             operands[i].2 = Tensor(shape: [0])
             for _ in 0..<count {
-                BLAS.gemm(operands[i].0, MatrixSlice(operands[i].0), operands[i].1, MatrixSlice(operands[i].1),
-                          transposeB: s.transposeB, into: &c, MatrixSlice(c))
+                // OpenBLAS's own threaded sgemm: the yardstick (circuitry's tiled products are the workload).
+                BLAS.referenceGemm(operands[i].0, MatrixSlice(operands[i].0), operands[i].1, MatrixSlice(operands[i].1),
+                                   transposeB: s.transposeB, into: &c, MatrixSlice(c), threads: BLAS.threads)
             }
             operands[i].2 = c
         }

@@ -66,6 +66,8 @@ let benchmarks: @Sendable () -> Void = {
         let tests = BenchmarkMetric.custom("ms per test", polarity: .prefersSmaller, useScalingFactor: false)
         for _ in benchmark.scaledIterations {
             var executor = try EdgePatchingExecutor(model: model, graph: graph, clean: clean, corrupted: corrupted, ablation: .resample)
+            // Dense tests, whose products this compares with sgemm (sparse tests: the SparseEdgeTests benchmarks).
+            executor.edgeTests = .dense
             // KL at the last position, as `discover` scores it.
             let prompts = try PromptSet(
                 task: "benchmark", clean: clean, corrupted: corrupted, readPositions: Array(repeating: [15], count: 50))

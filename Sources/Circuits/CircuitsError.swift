@@ -30,6 +30,9 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
     case evaluation(EvaluationProblem)
     /// Edge attribution (EAP, EAP-IG) that cannot run as asked.
     case attribution(AttributionProblem)
+    // issue 15
+    /// A saved ACDC state from a run with another setting; resuming would blend two runs.
+    case acdcStateMismatch(setting: String, saved: String, current: String)
 
     public var description: String {
         switch self {
@@ -59,6 +62,9 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
             return problem.description
         case .attribution(let problem):
             return problem.description
+        case .acdcStateMismatch(let setting, let saved, let current):
+            return "cannot resume ACDC: the state was saved with \(setting) \(saved), this run has \(setting) "
+                + "\(current); resume with the same settings, or start again without --resume"
         }
     }
 

@@ -12,6 +12,9 @@ public enum PromptSetProblem: Sendable, Equatable, CustomStringConvertible {
     case negativeOutputDim(Int)
     case unreadable(file: String, reason: String)
     case unsupportedFormat(version: Int, supported: Int)
+    // issue 15
+    /// A prompt set the model cannot take (token, answer or length beyond it); `reason` names the prompt.
+    case doesNotFitModel(reason: String)
 
     public var description: String {
         switch self {
@@ -34,6 +37,7 @@ public enum PromptSetProblem: Sendable, Equatable, CustomStringConvertible {
         case let .unreadable(file, reason): "cannot read prompt set \(file): \(reason)"
         case let .unsupportedFormat(version, supported):
             "prompt set format version \(version) is not supported (this build reads version \(supported))"
+        case let .doesNotFitModel(reason): "the prompts do not fit the model: \(reason)"
         }
     }
 }

@@ -8,10 +8,21 @@ public enum JSONLIssue: Equatable, CustomStringConvertible, Sendable {
     case emptyPrompt(field: String)
     case tokenizerNeeded(field: String)
     case tokenOutOfRange(field: String, token: Int, vocabularySize: Int)
+    // issue 15
+    /// A token id the model has no embedding (prompt) or logit (answer) for.
+    case tokenOutsideModel(field: String, token: Int, vocabularySize: Int)
+    /// A prompt longer than the model's context.
+    case tooLong(field: String, length: Int, context: Int)
+    /// `"correct": []` or `"incorrect": []`.
+    case emptyList(field: String)
+    /// Text the tokenizer cannot encode (a word-level vocabulary without the word).
+    case untokenizable(field: String, reason: String)
+    /// A byte that is not UTF-8 (`column` counts bytes from 1).
+    case notUTF8(column: Int, byte: UInt8)
 
     public var description: String {
         switch self {
-        case let .malformedJSON(reason): "malformed JSON (\(reason))"
+        case let .malformedJSON(reason): reason
         case let .missingField(field): "missing field '\(field)'"
         case let .wrongType(field, expected): "field '\(field)' must be \(expected)"
         case let .unknownAnswer(field, text):
@@ -22,6 +33,19 @@ public enum JSONLIssue: Equatable, CustomStringConvertible, Sendable {
         case let .tokenOutOfRange(field, token, vocabularySize):
             "field '\(field)' has token id \(token), outside the tokenizer's \(vocabularySize) ids"
         case let .tokenizerNeeded(field): "field '\(field)' is text, which needs a tokenizer; give token ids or a model"
+        case let .tokenOutsideModel(field, token, vocabularySize):
+            "field '\(field)' has token id \(token), but the model has only \(vocabularySize) "
+                + (field == "clean" || field == "corrupted" ? "input tokens (ids 0–\(vocabularySize - 1))"
+                    : "output logits (ids 0–\(vocabularySize - 1))")
+        case let .tooLong(field, length, context):
+            "field '\(field)' has \(length) tokens, more than the model's context of \(context)"
+        case let .emptyList(field):
+            field == "incorrect"
+                ? "field 'incorrect' is an empty list; give at least one token or leave the field out"
+                : "field '\(field)' is an empty list; give at least one token"
+        case let .untokenizable(field, reason): "field '\(field)': \(reason)"
+        case let .notUTF8(column, byte):
+            "byte \(column) (0x" + String(byte, radix: 16, uppercase: true) + ") is not UTF-8 text; save the file as UTF-8"
         }
     }
 }
@@ -40,6 +64,10 @@ public enum TaskError: Error, Equatable, CustomStringConvertible {
     case emptyFile(file: String)
     case missingSplit(task: String, split: String)
     case unknownTask(String)
+    // issue 15
+    /// A task run on a model it was not made for (a tracr program on a language model, a tokenizer larger than the
+    /// model's vocabulary); `reason` says what does not match.
+    case modelDoesNotFit(task: String, reason: String)
 
     public var description: String {
         switch self {
@@ -57,6 +85,7 @@ public enum TaskError: Error, Equatable, CustomStringConvertible {
         case let .jsonl(file, line, issue): "\(file):\(line): \(issue)"
         case let .emptyFile(file): "\(file): the file holds no prompts"
         case let .missingSplit(task, split): "task \(task) has no \(split) split"
+        case let .modelDoesNotFit(task, reason): "task \(task) does not fit this model: \(reason)"
         case let .unknownTask(name):
             "unknown task '\(name)'; known: \(CircuitTask.allCases.map(\.rawValue).joined(separator: ", "))"
         }

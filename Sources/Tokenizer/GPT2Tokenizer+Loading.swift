@@ -36,6 +36,7 @@ extension GPT2Tokenizer {
         let vocabulary = try TokenizerFile.json(
             [String: Int].self, at: vocabularyFile, expected: "an object mapping token strings to integer ids")
         let rules = try Self.parseMerges(TokenizerFile.text(at: mergesFile), file: mergesFile.path)
+        guard !rules.isEmpty else { throw TokenizerError.emptyMerges(file: mergesFile.path) }
         try self.init(vocabulary: vocabulary, vocabularySource: vocabularyFile.path,
                       rules: rules, mergesSource: mergesFile.path)
     }

@@ -25,6 +25,12 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case unknownWord(word: String, offset: Int)
     /// A token id outside `0..<vocabularySize`.
     case idOutOfRange(id: Int, vocabularySize: Int)
+    // issue 15
+    /// A merges file with no rules (empty, or only the `#version` line): byte-level BPE would then split every word
+    /// into single bytes, a plausible but wrong tokenization.
+    case emptyMerges(file: String)
+    /// A vocabulary with no tokens.
+    case emptyVocabulary(file: String)
 
     public var description: String {
         switch self {
@@ -42,6 +48,10 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             "token \"\(token)\" appears twice in the vocabulary (at \(first) and \(second))"
         case let .unknownWord(word, offset): "unknown word \"\(word)\" at character offset \(offset)"
         case let .idOutOfRange(id, vocabularySize): "token id \(id) is outside the vocabulary of \(vocabularySize) tokens"
+        case let .emptyMerges(file):
+            "\(file) holds no merge rules; a merges file is a '#version' line and then one 'left right' rule per line "
+                + "(GPT-2 has 50000)"
+        case let .emptyVocabulary(file): "\(file) holds no tokens"
         }
     }
 }

@@ -42,6 +42,7 @@ public struct WordTokenizer: TextTokenizer {
     /// A vocabulary from a JSON file holding a list of token strings in id order (`["<bos>", "Mary", ...]`).
     public init(vocabularyFile: URL) throws {
         let tokens = try TokenizerFile.json([String].self, at: vocabularyFile, expected: "a list of token strings")
+        guard !tokens.isEmpty else { throw TokenizerError.emptyVocabulary(file: vocabularyFile.path) }
         try self.init(tokens: tokens)
     }
 

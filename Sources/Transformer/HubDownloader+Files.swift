@@ -33,12 +33,12 @@ struct HubFileMetadata: Sendable, Equatable {
 extension HubDownloader {
     /// The metadata of `file`, nil for a missing optional file.
     func fetchMetadata(url: URL, file: String, required: Bool) async throws -> HubFileMetadata? {
-        let response: HTTPURLResponse
-        do {
-            (response, _) = try await HTTPTransfer.fetch(
-                request(url, method: "HEAD", authorize: true), redirects: .followRelativeOnly, timeout: timeout)
-        } catch {
-            throw TransformerError.downloadFailed(url: url.absoluteString, reason: error.localizedDescription)
+        let response: HTTPURLResponse = try await withAttempts(url, timeout: metadataTimeout) {
+            let waiting = waitingNotices(file: file, url: url)
+            defer { waiting?.cancel() }
+            return try await HTTPTransfer.fetch(
+                request(url, method: "HEAD", authorize: true, timeout: metadataTimeout), redirects: .followRelativeOnly,
+                timeout: metadataTimeout).0
         }
         let status = response.statusCode
         func header(_ name: String) -> String? {
@@ -97,7 +97,7 @@ extension HubDownloader {
         do {
             try fm.createDirectory(at: blobs, withIntermediateDirectories: true)
         } catch {
-            throw TransformerError.fileWriteFailed(file: blobs.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: blobs.path, reason: TextFile.describeFileError(error))
         }
         let blob = blobs.appendingPathComponent(metadata.etag)
         let total = metadata.size ?? 0
@@ -118,7 +118,7 @@ extension HubDownloader {
             do {
                 found = try SHA256.hex(ofFileAt: partial)
             } catch {
-                throw TransformerError.weightsUnreadable(file: partial.path, reason: error.localizedDescription)
+                throw TransformerError.weightsUnreadable(file: partial.path, reason: TextFile.describeFileError(error))
             }
             guard found == expected else {
                 try? fm.removeItem(at: partial)
@@ -129,14 +129,31 @@ extension HubDownloader {
             try? fm.removeItem(at: blob)
             try fm.moveItem(at: partial, to: blob)
         } catch {
-            throw TransformerError.fileWriteFailed(file: blob.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: blob.path, reason: TextFile.describeFileError(error))
         }
         progress?(file, received, max(total, received))
         return metadata.etag
     }
 
-    /// Streams the body into `partial`, resuming from its current size with a `Range` request.
+    /// Streams the body into `partial`, resuming from its current size with a `Range` request; a timeout or a
+    /// dropped connection is tried again from where it stopped (`attempts` in all).
     private func transfer(_ metadata: HubFileMetadata, file: String, into partial: URL, progress: Progress?) async throws {
+        do {
+            try await withAttempts(metadata.downloadURL, timeout: timeout) {
+                try await transferOnce(metadata, file: file, into: partial, progress: progress)
+            }
+        } catch let TransformerError.downloadFailed(url, reason) {
+            let kept = Self.fileSize(partial) ?? 0
+            throw TransformerError.downloadFailed(
+                url: url, reason: "\(reason); \(kept) bytes of \(file) kept, run again to resume")
+        }
+    }
+
+    /// One attempt of `transfer`; network errors leave as they are (for `withAttempts` to judge), file errors as
+    /// `TransformerError`.
+    private func transferOnce(
+        _ metadata: HubFileMetadata, file: String, into partial: URL, progress: Progress?
+    ) async throws {
         let fm = FileManager.default
         let url = metadata.downloadURL.absoluteString
         var offset = Self.fileSize(partial) ?? 0
@@ -152,44 +169,48 @@ extension HubDownloader {
             handle = try FileHandle(forWritingTo: partial)
             try handle.truncate(atOffset: UInt64(offset))
         } catch {
-            throw TransformerError.fileWriteFailed(file: partial.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: partial.path, reason: TextFile.describeFileError(error))
         }
         defer { try? handle.close() }
 
-        var request = request(metadata.downloadURL, method: "GET", authorize: metadata.sameHost)
+        var request = request(metadata.downloadURL, method: "GET", authorize: metadata.sameHost, timeout: timeout)
         if offset > 0 { request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
         let total = metadata.size ?? 0
         var written = offset
         var reported = offset
         if total > 0 { progress?(file, written, total) }
-        do {
-            for try await event in HTTPTransfer.events(for: request, redirects: .followAll, timeout: timeout) {
-                switch event {
-                case let .response(response):
-                    switch response.statusCode {
-                    case 206:
-                        break
-                    case 200:
-                        // The server ignored the Range header: start over.
+        let waiting = waitingNotices(file: file, url: metadata.downloadURL)
+        defer { waiting?.cancel() }
+        for try await event in HTTPTransfer.events(for: request, redirects: .followAll, timeout: timeout) {
+            switch event {
+            case let .response(response):
+                waiting?.cancel()
+                switch response.statusCode {
+                case 206:
+                    break
+                case 200:
+                    // The server ignored the Range header: start over.
+                    do {
                         try handle.truncate(atOffset: 0)
-                        written = 0
-                    default:
-                        throw TransformerError.downloadFailed(url: url, reason: Self.describe(status: response.statusCode, response: response))
+                    } catch {
+                        throw TransformerError.fileWriteFailed(file: partial.path, reason: TextFile.describeFileError(error))
                     }
-                case let .data(data):
+                    written = 0
+                default:
+                    throw TransformerError.downloadFailed(url: url, reason: Self.describe(status: response.statusCode, response: response))
+                }
+            case let .data(data):
+                do {
                     try handle.write(contentsOf: data)
-                    written += Int64(data.count)
-                    if written - reported >= 1 << 18, written != total {
-                        reported = written
-                        progress?(file, written, total)
-                    }
+                } catch {
+                    throw TransformerError.fileWriteFailed(file: partial.path, reason: TextFile.describeFileError(error))
+                }
+                written += Int64(data.count)
+                if written - reported >= 1 << 18, written != total {
+                    reported = written
+                    progress?(file, written, total)
                 }
             }
-        } catch let error as TransformerError {
-            throw error
-        } catch {
-            throw TransformerError.downloadFailed(
-                url: url, reason: "\(error.localizedDescription); \(written) bytes of \(file) kept, run again to resume")
         }
         // The final report (done == total) comes from `fetchBlob` once the file is verified and in place.
     }
@@ -216,7 +237,7 @@ enum HubCacheLayout {
             try? fm.removeItem(atPath: link.path)
             try fm.createSymbolicLink(atPath: link.path, withDestinationPath: target)
         } catch {
-            throw TransformerError.fileWriteFailed(file: link.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: link.path, reason: TextFile.describeFileError(error))
         }
     }
 
@@ -227,7 +248,7 @@ enum HubCacheLayout {
             try FileManager.default.createDirectory(at: ref.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(commit.utf8).write(to: ref, options: .atomic)
         } catch {
-            throw TransformerError.fileWriteFailed(file: ref.path, reason: error.localizedDescription)
+            throw TransformerError.fileWriteFailed(file: ref.path, reason: TextFile.describeFileError(error))
         }
     }
 }

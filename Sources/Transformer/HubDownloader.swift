@@ -53,8 +53,21 @@ public struct HubDownloader: Sendable {
     public var endpoint: URL
     public var cacheDirectory: URL
     public var files: [FileRequest] = HubDownloader.defaultFiles
-    /// Seconds without progress before a request fails.
-    public var timeout: TimeInterval = 60
+    /// Seconds without progress before a body transfer gives up on one attempt (`HF_HUB_DOWNLOAD_TIMEOUT`, as
+    /// huggingface_hub; default 10).
+    public var timeout: TimeInterval = 10
+    /// Seconds to wait for the answer to a metadata request (`HF_HUB_ETAG_TIMEOUT`, as huggingface_hub; default 10).
+    public var metadataTimeout: TimeInterval = 10
+    /// How often a request that times out or loses its connection is tried in all; a body transfer resumes where
+    /// the last attempt stopped.
+    public var attempts = 3
+    /// Seconds between "still waiting" notices while a server has not answered (from the environment: 3, or half
+    /// the metadata timeout when that is shorter).
+    public var heartbeat: TimeInterval = 3
+    /// Receives one-line notices: retries and "still waiting" (for a progress display on stderr).
+    public var notice: Notice?
+    /// A one-line message for the user.
+    public typealias Notice = @Sendable (String) -> Void
     /// Bearer token for gated or private repositories (sent to the Hub only, never to the CDN).
     public var token: String?
 
@@ -65,8 +78,14 @@ public struct HubDownloader: Sendable {
     }
 
     /// The endpoint from `HF_ENDPOINT` (default https://huggingface.co), the cache as `ModelResolver` finds it
-    /// unless `cacheDirectory` is given, and the token from `HF_TOKEN`.
+    /// unless `cacheDirectory` is given, the token from `HF_TOKEN`, the timeouts from `HF_HUB_DOWNLOAD_TIMEOUT` and
+    /// `HF_HUB_ETAG_TIMEOUT` (seconds). Throws `offline` when `HF_HUB_OFFLINE` is set: then nothing may use the
+    /// network.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, cacheDirectory: URL? = nil) throws {
+        if Self.isOffline(environment) {
+            throw TransformerError.offline(
+                "HF_HUB_OFFLINE is set, so circuitry does not download; unset it to fetch models from the Hub")
+        }
         let endpointText = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
         guard let endpoint = URL(string: endpointText), endpoint.scheme == "http" || endpoint.scheme == "https" else {
             throw TransformerError.downloadFailed(url: endpointText, reason: "HF_ENDPOINT is not an http(s) URL")
@@ -75,6 +94,20 @@ public struct HubDownloader: Sendable {
             endpoint: endpoint,
             cacheDirectory: cacheDirectory ?? ModelResolver(environment: environment).hubCacheDirectory,
             token: environment["HF_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+        for (key, keyPath) in [("HF_HUB_DOWNLOAD_TIMEOUT", \HubDownloader.timeout), ("HF_HUB_ETAG_TIMEOUT", \.metadataTimeout)] {
+            guard let text = environment[key], !text.isEmpty else { continue }
+            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+                throw TransformerError.downloadFailed(url: endpointText, reason: "\(key)='\(text)' is not a number of seconds > 0")
+            }
+            self[keyPath: keyPath] = seconds
+        }
+        heartbeat = min(3, metadataTimeout / 2)
+    }
+
+    /// Whether `HF_HUB_OFFLINE` asks for no network at all (huggingface_hub's truthy values: 1, on, yes, true).
+    public static func isOffline(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard let value = environment["HF_HUB_OFFLINE"]?.lowercased() else { return false }
+        return ["1", "on", "yes", "true"].contains(value.trimmingCharacters(in: .whitespaces))
     }
 
     /// `{endpoint}/{repo}/resolve/{revision}/{file}`.
@@ -123,7 +156,7 @@ public struct HubDownloader: Sendable {
         return Result(snapshot: snapshot, commit: commit, files: present, missingOptionalFiles: missing)
     }
 
-    func request(_ url: URL, method: String, authorize: Bool) -> URLRequest {
+    func request(_ url: URL, method: String, authorize: Bool, timeout: TimeInterval) -> URLRequest {
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         // Sizes and ranges refer to the stored bytes, so no transparent compression.

@@ -18,7 +18,12 @@ public enum ModelLoader {
     }
 
     /// Loads the model in `directory`; `source` (default: the directory's path) is recorded in the model.
-    public static func load(directory: URL, source: String? = nil) throws -> (model: TransformerModel, report: Report) {
+    ///
+    /// Before any tensor is read, the memory the weights will take as Float32 (from the files' headers) is checked
+    /// against `memory`: a model too large for the machine is an error naming both figures.
+    public static func load(
+        directory: URL, source: String? = nil, memory: MemoryBudget = .system()
+    ) throws -> (model: TransformerModel, report: Report) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw TransformerError.modelNotFound(directory.path, searched: [directory.path])
@@ -26,6 +31,8 @@ public enum ModelLoader {
         var config = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
         let urls = try weightFiles(in: directory)
         let files = try urls.map { try SafetensorsFile(url: $0) }
+        let bytes = files.reduce(0) { $0 + $1.float32Bytes }
+        try memory.check(bytes, for: "loading \(directory.lastPathComponent) (\(config.parameterCount) parameters as Float32)")
         let loaded = try TransformerWeights.load(from: files, config: config)
         // The config cannot know whether a TransformerLens export kept b_U; the checkpoint decides.
         config.unembedBias = loaded.hasUnembedBias

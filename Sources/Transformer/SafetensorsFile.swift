@@ -55,10 +55,18 @@ public struct SafetensorsFile: Sendable {
     /// Opens and validates the file at `url`, memory-mapped.
     public init(url: URL) throws {
         let data: Data
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw TransformerError.weightsUnreadable(file: url.path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw TransformerError.weightsUnreadable(file: url.path, reason: "it is a folder, not a file")
+        }
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw TransformerError.weightsUnreadable(file: url.path, reason: "cannot open: \(error.localizedDescription)")
+            throw TransformerError.weightsUnreadable(
+                file: url.path, reason: "cannot open: \(TextFile.describeFileError(error))")
         }
         try self.init(data: data, fileName: url.path)
     }
@@ -83,7 +91,7 @@ public struct SafetensorsFile: Sendable {
         do {
             json = try JSONSerialization.jsonObject(with: headerData)
         } catch {
-            throw fail("the header is not valid JSON (\(error.localizedDescription))")
+            throw fail("the header is " + TextFile.describeJSONError(error, expected: "a JSON object"))
         }
         guard let header = json as? [String: Any] else {
             throw fail("the header is not a JSON object")

@@ -34,6 +34,11 @@ public enum TransformerError: Error, Equatable, CustomStringConvertible {
     case checksumMismatch(file: String, expected: String, found: String)
     // Output
     case fileWriteFailed(file: String, reason: String)
+    // issue 15
+    /// A text input (prompts, hypothesis, state, task data) that cannot be read or is not UTF-8; `reason` says why.
+    case textUnreadable(file: String, reason: String)
+    /// `HF_HUB_OFFLINE` is set, so nothing is fetched from the network.
+    case offline(String)
 
     public var description: String {
         switch self {
@@ -72,6 +77,8 @@ public enum TransformerError: Error, Equatable, CustomStringConvertible {
         case let .downloadFailed(url, reason): "download of \(url) failed: \(reason)"
         case let .checksumMismatch(file, expected, found): "\(file): checksum \(found), expected \(expected)"
         case let .fileWriteFailed(file, reason): "cannot write \(file): \(reason)"
+        case let .textUnreadable(file, reason): "cannot read \(file): \(reason)"
+        case let .offline(message): message
         }
     }
 }

@@ -37,7 +37,7 @@ struct AttributeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The attribution method (see above).", valueName: "method"))
     var method: AttributionMethod = .eapIGInputs
 
-    @Option(name: .long, help: ArgumentHelp("Where the scores go.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Where the scores go (-: standard output).", valueName: "file"))
     var out: String = "scores.json"
 
     @Option(name: .long, help: ArgumentHelp(
@@ -53,6 +53,8 @@ struct AttributeCommand: ParsableCommand {
     }
 
     func run() throws {
+        let output = OutputFile(option: "--out", path: out)
+        try OutputPlan([output], inputs: [("--prompts", experiment.prompts)]).check()
         let log: (String) -> Void = { ProgressDisplay.write($0 + "\n") }
         let setup = try Experiment(command: "attribute", options: experiment, modelOptions: modelOptions, log: log)
         let model = setup.loaded.model
@@ -66,7 +68,7 @@ struct AttributeCommand: ParsableCommand {
                                                         log: log)
         let text = format == .eapig
             ? try result.eapigJSON(graph: graph, dModel: model.config.dModel) : result.flatJSON(graph: graph)
-        try DiscoverCommand.write(text, to: out)
+        try output.write(try JSONOutput.checked(text, option: "--out"))
         var lines: [String] = []
         lines.append("\(method.cliName) scores of \(graph.edgeCount) edges: \(setup.prompts.count) prompts, metric "
             + "\(settings.metric.cliName), \(settings.ablation.rawValue) ablation"
@@ -81,7 +83,12 @@ struct AttributeCommand: ParsableCommand {
             : "\(result.forwardPasses) forward and \(result.backwardPasses) backward passes"
         lines.append("\(passes) in \(ProgressDisplay.duration(seconds))"
             + (result.chunks > 1 ? " (\(result.chunks) chunks of prompts)" : ""))
-        lines.append("wrote \(out)")
-        print(lines.joined(separator: "\n"))
+        if output.isStandardOutput {
+            // Standard output carries the scores alone; the summary goes to stderr.
+            log(lines.joined(separator: "\n"))
+        } else {
+            lines.append("wrote \(out)")
+            print(lines.joined(separator: "\n"))
+        }
     }
 }

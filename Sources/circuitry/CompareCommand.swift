@@ -80,7 +80,7 @@ struct CompareCommand: ParsableCommand {
 
     func thresholdList() throws -> [Double] {
         guard let thresholds else { return ThresholdSweep.defaultThresholds }
-        let parts = thresholds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = try CommaList.entries(thresholds, option: "--thresholds")
         let values = try parts.enumerated().map { index, part -> Double in
             guard let v = Double(part), v >= 0, v.isFinite else {
                 throw ValidationError("--thresholds: entry \(index + 1) '\(part)' is not a threshold ≥ 0.")
@@ -92,6 +92,9 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if scores.isEmpty && !sweep && circuits.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("Only one of the two circuits can be read from standard input (-).")
+        }
         if !scores.isEmpty { try runRankings() } else if sweep { try runSweep() } else { try runPair() }
     }
 
@@ -105,15 +108,7 @@ struct CompareCommand: ParsableCommand {
         let truth = try HypothesisSource.load(reference ?? "", graph: graph, task: circuitTask).circuit
         var lines: [String] = []
         var items: [JSONValue] = []
-        for path in scores {
-            let text: String
-            do {
-                text = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
-            } catch {
-                throw CircuitsError.unreadableFile(path: path, reason: error.localizedDescription)
-            }
-            var ranking = try EdgeRanking.read(text, graph: graph, file: path)
-            ranking.name = EvaluateCommand.displayName(path, among: scores)
+        for ranking in try RankingFiles.read(scores, graph: graph) {
             let absolute = order.map { $0 == .absolute } ?? ranking.source.prefersAbsolute
             let roc = try RankingROC(ranking: ranking, reference: truth, graph: graph, absolute: absolute)
             lines += (lines.isEmpty ? [] : [""]) + ["ranking \(ranking.name) (\(absolute ? "by |score|" : "signed"))"]
@@ -136,7 +131,8 @@ struct CompareCommand: ParsableCommand {
         let a = try HypothesisSource.load(circuits[0], graph: graph, task: circuitTask)
         let b = try HypothesisSource.load(circuits[1], graph: graph, task: circuitTask)
         let comparison = CircuitComparison(candidate: a.circuit, reference: b.circuit, graph: graph)
-        print(json ? CompareOutput.json(comparison) : CompareOutput.table(comparison, names: circuits, graph: graph),
+        print(json ? try JSONOutput.checked(CompareOutput.json(comparison), option: "--json")
+                   : CompareOutput.table(comparison, names: circuits, graph: graph),
               terminator: json ? "" : "\n")
     }
 
@@ -151,7 +147,9 @@ struct CompareCommand: ParsableCommand {
         let graph = CircuitGraph(config: experiment.loaded.model.config)
         let truth = try HypothesisSource.load(reference ?? "", graph: graph, task: experiment.task).circuit
         var executor = try experiment.makeExecutor(graph: graph)
-        let objective = PruningObjective(metric: try experiment.makeMetric(executor))
+        let metric = try experiment.makeMetric(executor)
+        try experiment.checkMetricMoves(&executor, metric: metric)
+        let objective = PruningObjective(metric: metric)
         let points = try ThresholdSweep.run(
             executor: &executor, objective: objective, reference: truth, thresholds: try thresholdList()
         ) { point in
@@ -159,7 +157,8 @@ struct CompareCommand: ParsableCommand {
                 "compare: threshold \(JSONValue.number(point.threshold).text): \(point.result.circuit.count) edges")
         }
         let auc = ROCCurve.area(points.map(\.roc))
-        print(json ? CompareOutput.sweepJSON(points, auc: auc, referenceEdges: truth.count, graph: graph)
+        print(json ? try JSONOutput.checked(
+                        CompareOutput.sweepJSON(points, auc: auc, referenceEdges: truth.count, graph: graph), option: "--json")
                    : CompareOutput.sweepTable(points, auc: auc, referenceEdges: truth.count, graph: graph),
               terminator: json ? "" : "\n")
     }

@@ -59,12 +59,17 @@ struct ComposeCommand: ParsableCommand {
         let receivers = receiverHead.map { Set([$0]) }
         let kinds = kind.map { [$0] } ?? CompositionKind.allCases
         let table = try CompositionTable.compute(weights, kinds: kinds, senders: senders, receivers: receivers)
+        if let bad = table.links(kinds: kinds, senders: senders, receivers: receivers).first(where: { !$0.score.isFinite }) {
+            throw CLIError.refused(
+                "the \(bad.kind.rawValue)-composition score of \(bad.sender) → \(bad.receiver) is \(bad.score): the "
+                    + "weights of these heads hold NaN or infinity")
+        }
         let baseline = try CompositionBaseline.sample(for: weights, seed: baselineSeed)
         var report = CompositionReport(
             model: model.source, table: table, baseline: baseline, kinds: kinds, senders: senders,
             receivers: receivers, top: top)
         try report.addSpectra(weights)
-        print(json ? report.json() : report.text())
+        print(json ? try JSONOutput.checked(report.json(), option: "--json") : report.text())
     }
 
     /// Parses `layer.head` (or `alayer.head`) and checks it exists.

@@ -53,13 +53,14 @@ extension DiscoverCommand {
             }
             if n < 1 { throw ValidationError("--edges must be at least 1.") }
             if thresholdOption != nil { throw ValidationError("--threshold is ACDC's; attribution methods take --edges.") }
-            if resume != nil || maxTests != nil {
-                throw ValidationError("--resume and --max-tests belong to ACDC runs.")
+            if resume != nil || maxTests != nil || state != nil {
+                throw ValidationError("--resume, --max-tests and --state belong to ACDC runs.")
             }
         }
     }
 
-    func runAttribution(_ method: AttributionMethod) throws {
+    /// `plan` has been checked: every output can be written.
+    func runAttribution(_ method: AttributionMethod, plan: OutputPlan) throws {
         let log: (String) -> Void = { ProgressDisplay.write($0 + "\n") }
         let setup = try Experiment(command: "discover", options: experiment, modelOptions: modelOptions, log: log)
         let model = setup.loaded.model
@@ -76,6 +77,7 @@ extension DiscoverCommand {
         try executor.selfCheck()
         let scorer = try Metric(kind: metric, promptSet: setup.prompts, fullLogits: executor.cleanLogits,
                                 corruptedLogits: executor.corruptedLogits)
+        try setup.checkMetricMoves(&executor, metric: scorer)
         let full = try scorer.evaluate(executor.cleanLogits).mean
         let inCircuit = try scorer.evaluate(executor.logits(keeping: circuit)).mean
         let empty = try scorer.evaluate(executor.logits(keeping: .empty(graph))).mean
@@ -109,11 +111,13 @@ extension DiscoverCommand {
         let dot = CircuitDOT.render(
             circuit: circuit, graph: graph, comments: comments, effects: result.scores.map { Optional($0) },
             classes: Self.headClasses(task: setup.task, graph: graph))
-        try Self.write(report.json(graph: graph), to: json)
-        try Self.write(dot, to: out)
-        for (format, path) in [("svg", svg), ("png", png)] {
+        try OutputFile(option: "--json", path: json).write(
+            try JSONOutput.checked(report.json(graph: graph), option: "--json"))
+        try OutputFile(option: "--out", path: out).write(dot)
+        for (format, option, path) in [("svg", "--svg", svg), ("png", "--png", png)] {
             guard let path else { continue }
-            try GraphvizRenderer.render(dotFile: out, format: format, output: path)
+            let image = try GraphvizRenderer.render(dot: dot, format: format, output: path, dotFile: out)
+            try OutputFile(option: option, path: path).write(image)
         }
 
         let nodes = circuit.nodeView(in: graph).components(in: graph)
@@ -135,7 +139,10 @@ extension DiscoverCommand {
                             metric.cliName, full, inCircuit, empty, faithfulness))
         lines.append("\(result.forwardPasses) forward and \(result.backwardPasses) backward passes in "
             + ProgressDisplay.duration(seconds))
-        lines.append("wrote " + ([out, json] + [svg, png].compactMap { $0 }).joined(separator: ", "))
-        print(lines.joined(separator: "\n"))
+        lines.append("wrote " + ([out, json] + [svg, png].compactMap { $0 }).filter { $0 != "-" }.joined(separator: ", "))
+        // With a result on standard output, the summary goes to stderr so stdout stays one document.
+        if plan.outputs.contains(where: \.isStandardOutput) { log(lines.joined(separator: "\n")) } else {
+            print(lines.joined(separator: "\n"))
+        }
     }
 }

@@ -41,22 +41,23 @@ struct DiscoverCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Order of a layer's heads when trying senders: normal (ACDC's main.py) or reverse.", valueName: "order"))
     var indexOrder: String = "normal"
 
-    @Option(name: .long, help: ArgumentHelp("The circuit as Graphviz DOT.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The circuit as Graphviz DOT (-: standard output).", valueName: "file"))
     var out: String = "circuit.dot"
 
-    @Option(name: .long, help: ArgumentHelp("The circuit and every kept edge's effect as JSON.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The circuit and every kept edge's effect as JSON (-: standard output).", valueName: "file"))
     var json: String = "circuit.json"
 
-    @Option(name: .long, help: ArgumentHelp("Also render SVG with Graphviz's dot.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Also render SVG with Graphviz's dot (-: standard output).", valueName: "file"))
     var svg: String?
 
     @Option(name: .long, help: ArgumentHelp("Also render PNG with Graphviz's dot.", valueName: "file"))
     var png: String?
 
-    @Option(name: .long, help: ArgumentHelp("Where the run saves its state every few seconds (default: the JSON file's name + .state).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Where the run saves its state every few seconds and on SIGINT/SIGTERM (default: the JSON file's name + .state).", valueName: "file"))
     var state: String?
 
-    @Option(name: .long, help: ArgumentHelp("Continue a run from its saved state.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Continue a run from its saved state (the same settings are required).", valueName: "file"))
     var resume: String?
 
     @Option(name: .long, help: ArgumentHelp("Stop after this many metric evaluations (the state is kept for --resume).", valueName: "n"))
@@ -72,45 +73,79 @@ struct DiscoverCommand: ParsableCommand {
             throw ValidationError("--index-order must be normal or reverse.")
         }
         if let maxTests, maxTests < 1 { throw ValidationError("--max-tests must be at least 1.") }
+        if statePath == "-" { throw ValidationError("--state cannot be standard output; give a file.") }
+        if json == "-" && state == nil && discovery.method == .acdc {
+            throw ValidationError("With --json - give --state FILE (the default is the JSON file's name + .state).")
+        }
+        if png == "-" { throw ValidationError("--png cannot be standard output; give a file.") }
+        guard stateInterval >= 0, stateInterval.isFinite else { throw ValidationError("--state-interval must be ≥ 0.") }
+    }
+
+    /// Where the state is saved.
+    var statePath: String { state ?? json + ".state" }
+
+    /// Every file this run writes and reads, checked before any work (an attribution run saves no state).
+    var outputPlan: OutputPlan {
+        OutputPlan(
+            [OutputFile(option: "--json", path: json), OutputFile(option: "--out", path: out),
+             svg.map { OutputFile(option: "--svg", path: $0) }, png.map { OutputFile(option: "--png", path: $0) },
+             discovery.method == .acdc ? OutputFile(option: "--state", path: statePath) : nil],
+            inputs: [("--resume", resume), ("--prompts", experiment.prompts)],
+            allowedSame: [("--resume", "--state")])
     }
 
     func run() throws {
-        if let method = discovery.method.attribution { return try runAttribution(method) }
+        let plan = outputPlan
+        try plan.check()
+        if let method = discovery.method.attribution { return try runAttribution(method, plan: plan) }
         let log: (String) -> Void = { ProgressDisplay.write($0 + "\n") }
+        // A state that cannot be read fails before the model is loaded.
+        let resumeState = try resume.map(StateFile.read)
         let setup = try Experiment(command: "discover", options: experiment, modelOptions: modelOptions, log: log)
         let model = setup.loaded.model
         let graph = CircuitGraph(config: model.config)
-        var executor = try setup.makeExecutor(graph: graph)
-        try executor.selfCheck()
-        let metric = try setup.makeMetric(executor)
         let configuration = ACDCConfiguration(
             threshold: threshold, absoluteDifference: absolute, testWholeInputs: !skipWholeInputs,
             indexOrder: ACDCIndexOrder(rawValue: indexOrder) ?? .normal, maximumTests: maxTests)
-        let statePath = state ?? json + ".state"
-        let resumeState: ACDCState? = try resume.map { path in
-            do {
-                return try JSONDecoder().decode(ACDCState.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-            } catch {
-                throw CLIError.output("cannot read the saved state \(path): \(error)")
-            }
+        let settings = try RunFingerprint.settings(setup, options: experiment, modelOptions: modelOptions)
+        if let resumeState {
+            try resumeState.check(against: graph, configuration: configuration, run: settings)
         }
         log("discover: \(model.source), \(setup.prompts.count) prompts of \(setup.prompts.clean[0].count) tokens, "
             + "\(graph.edgeCount) edges, metric \(setup.metricKind.cliName), \(setup.ablation.rawValue) ablation, "
-            + "threshold \(threshold); executor holds \(executor.storedBytes / 1_048_576) MiB")
+            + "threshold \(threshold); running the clean and corrupted prompts")
+        var executor = try setup.makeExecutor(graph: graph)
+        try executor.selfCheck()
+        let metric = try setup.makeMetric(executor)
+        try setup.checkMetricMoves(&executor, metric: metric)
+        log("discover: executor holds \(executor.storedBytes / 1_048_576) MiB"
+            + (resumeState.map { "; resuming at test \($0.statistics.tests)" } ?? ""))
 
         let schedule = Self.scheduleWeights(graph: graph, wholeInputs: !skipWholeInputs)
         var display = ProgressDisplay(weights: schedule)
-        var lastSave = Date()
+        var stateFile = StateFile(path: statePath, interval: stateInterval)
         let start = Date()
-        let result = try ACDCPruner.prune(
-            executor: &executor, objective: PruningObjective(metric: metric), configuration: configuration,
-            resume: resumeState,
-            progress: { display.update($0) },
-            checkpoint: { saved in
-                guard Date().timeIntervalSince(lastSave) >= stateInterval else { return }
-                lastSave = Date()
-                Self.save(saved, to: statePath)
-            })
+        InterruptSignal.install()
+        let result: PruningResult
+        do {
+            result = try ACDCPruner.prune(
+                executor: &executor, objective: PruningObjective(metric: metric), configuration: configuration,
+                settings: settings, resume: resumeState,
+                progress: { display.update($0) },
+                checkpoint: { saved in
+                    if let signal = InterruptSignal.pending {
+                        try stateFile.save(saved)
+                        throw Interrupted(signal: signal)
+                    }
+                    stateFile.checkpoint(saved)
+                })
+        } catch let interrupted as Interrupted {
+            display.finish()
+            log("discover: stopped by \(InterruptSignal.name(interrupted.signal)); the state is saved: continue with "
+                + "--resume \(statePath)")
+            throw ExitCode(128 + interrupted.signal)
+        }
+        InterruptSignal.uninstall()
         display.finish()
         let elapsed = Date().timeIntervalSince(start)
 
@@ -118,46 +153,31 @@ struct DiscoverCommand: ParsableCommand {
         let dot = CircuitDOT.render(
             circuit: result.circuit, graph: graph, comments: report.comments, effects: result.effects,
             classes: Self.headClasses(task: setup.task, graph: graph))
-        try Self.write(report.report.json(graph: graph), to: json)
-        try Self.write(dot, to: out)
-        for (format, path) in [("svg", svg), ("png", png)] {
-            guard let path else { continue }
-            try GraphvizRenderer.render(dotFile: out, format: format, output: path)
-        }
+        try OutputFile(option: "--json", path: json).write(try JSONOutput.checked(report.report.json(graph: graph), option: "--json"))
+        try OutputFile(option: "--out", path: out).write(dot)
         if result.completed {
-            try? FileManager.default.removeItem(atPath: statePath)
+            stateFile.remove()
         } else {
-            Self.save(try Self.finalState(result: result, resume: resumeState, statePath: statePath), to: statePath)
+            guard let stopped = result.stoppedState else { throw CLIError.output("no state to save") }
+            try stateFile.save(stopped)
         }
-        print(Self.summary(result: result, graph: graph, elapsed: elapsed, files: [out, json] + [svg, png].compactMap { $0 },
-                           statePath: result.completed ? nil : statePath))
+        for (format, option, path) in [("svg", "--svg", svg), ("png", "--png", png)] {
+            guard let path else { continue }
+            let image = try GraphvizRenderer.render(dot: dot, format: format, output: path, dotFile: out)
+            try OutputFile(option: option, path: path).write(image)
+        }
+        let summary = Self.summary(
+            result: result, graph: graph, elapsed: elapsed,
+            files: [out, json].filter { $0 != "-" } + [svg, png].compactMap { $0 }.filter { $0 != "-" },
+            statePath: result.completed ? nil : statePath)
+        // With a result on standard output, the summary goes to stderr so stdout stays one document.
+        if plan.outputs.contains(where: \.isStandardOutput) { log(summary) } else { print(summary) }
     }
 
     /// Weights of the schedule's steps for the progress estimate: the edges each step may test.
     static func scheduleWeights(graph: CircuitGraph, wholeInputs: Bool) -> [Double] {
         graph.acdcScheduleNodes(testWholeInputs: wholeInputs).map { step in
             step.whole ? 1 : Double(graph.incomingEdges(of: step.node).count)
-        }
-    }
-
-    static func save(_ state: ACDCState, to path: String) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(state) else { return }
-        try? data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
-
-    /// The state to resume a run that stopped at its test budget: the last checkpoint the pruner reported.
-    static func finalState(result: PruningResult, resume: ACDCState?, statePath: String) throws -> ACDCState {
-        guard let state = result.stoppedState else { throw CLIError.output("no state to save") }
-        return state
-    }
-
-    static func write(_ text: String, to path: String) throws {
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw CLIError.output("cannot write \(path): \(error.localizedDescription)")
         }
     }
 
@@ -204,6 +224,16 @@ struct DiscoverCommand: ParsableCommand {
         return Report(report: report, comments: comments)
     }
 
+    /// The tests' rate and, for sparse tests, the work sparse propagation skipped, as the library measured them.
+    static func testingLine(_ t: EdgeTestSummary) -> String {
+        var line = String(format: "%@ tests: %.1f tests/s", t.mode.rawValue, t.testsPerSecond)
+        if t.mode == .sparse && t.work.denseFLOPs > 0 {
+            line += String(format: "; %.4g GFLOP done, %.4g GFLOP (%.0f%%) skipped by sparse propagation",
+                           t.work.flops / 1e9, t.work.skippedFLOPs / 1e9, 100 * t.work.skippedFLOPs / t.work.denseFLOPs)
+        }
+        return line
+    }
+
     static func summary(result: PruningResult, graph: CircuitGraph, elapsed: Double, files: [String], statePath: String?) -> String {
         let s = result.statistics
         let nodes = result.circuit.nodeView(in: graph).components(in: graph)
@@ -227,6 +257,7 @@ struct DiscoverCommand: ParsableCommand {
         let rate = elapsed > 0 ? Double(s.tests) / elapsed : 0
         lines.append(String(format: "%d edge tests + %d whole-input tests in %@ (%.1f tests/s); %d edges removed untested",
                             s.edgeTests, s.wholeInputTests, ProgressDisplay.duration(elapsed), rate, s.edgesRemovedUnused))
+        lines.append(Self.testingLine(result.testing))
         if let statePath {
             lines.append("stopped at the test budget; continue with --resume \(statePath)")
         }

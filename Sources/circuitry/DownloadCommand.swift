@@ -13,7 +13,9 @@ struct DownloadCommand: AsyncParsableCommand {
             into the cache layout huggingface_hub uses: $HF_HUB_CACHE, else $HF_HOME/hub, else \
             ~/.cache/huggingface/hub. An interrupted download resumes where it stopped when run again; LFS files are \
             checked against their SHA-256. HF_ENDPOINT selects another hub (a mirror), HF_TOKEN authorizes gated or \
-            private repositories.
+            private repositories. A server that does not answer within HF_HUB_ETAG_TIMEOUT (metadata) or \
+            HF_HUB_DOWNLOAD_TIMEOUT (data) seconds, default 10, is tried 3 times; HF_HUB_OFFLINE=1 forbids any \
+            download.
             """
     )
 
@@ -28,8 +30,9 @@ struct DownloadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let cache = cacheDir.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath, isDirectory: true) }
-        let downloader = try HubDownloader(cacheDirectory: cache)
+        var downloader = try HubDownloader(cacheDirectory: cache)
         let bar = DownloadProgressBar(interactive: isatty(STDERR_FILENO) != 0)
+        downloader.notice = { bar.note($0) }
         let result = try await downloader.download(repo: repo, revision: revision) { file, done, total in
             bar.draw(file: file, done: done, total: total)
         }
@@ -62,7 +65,7 @@ struct DownloadProgressBar: Sendable {
     }
 
     func note(_ text: String) {
-        write(text + "\n")
+        write((interactive ? "\r\u{1B}[K" : "") + text + "\n")
     }
 
     private func write(_ text: String) {

@@ -59,24 +59,18 @@ struct EvaluateCommand: ParsableCommand {
 
     func validate() throws {
         if scores.isEmpty { throw ValidationError("Give at least one ranking with --scores FILE.") }
+        if svg == "-" && json { throw ValidationError("--svg - and --json both write to standard output; give --svg a file.") }
     }
 
     func run() throws {
+        let svgFile = svg.map { OutputFile(option: "--svg", path: $0) }
+        try OutputPlan([svgFile], inputs: [("--prompts", experimentOptions.prompts)] + scores.map { ("--scores", $0) })
+            .check()
         let log = PromptsCommand.printError
         let experiment = try Experiment(
             command: "evaluate", options: experimentOptions, modelOptions: modelOptions, log: log)
         let graph = CircuitGraph(config: experiment.loaded.model.config)
-        let rankings = try scores.map { path -> EdgeRanking in
-            let text: String
-            do {
-                text = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
-            } catch {
-                throw CircuitsError.unreadableFile(path: path, reason: error.localizedDescription)
-            }
-            var ranking = try EdgeRanking.read(text, graph: graph, file: path)
-            ranking.name = Self.displayName(path, among: scores)
-            return ranking
-        }
+        let rankings = try RankingFiles.read(scores, graph: graph)
         let truth = try reference.map { try HypothesisSource.load($0, graph: graph, task: experiment.task).circuit }
         var executor = try experiment.makeExecutor(graph: graph)
         try executor.selfCheck()
@@ -103,21 +97,17 @@ struct EvaluateCommand: ParsableCommand {
             model: experiment.modelDescription, task: experiment.task?.cliName, prompts: experiment.prompts.count,
             metric: metricKind.cliName, ablation: experiment.ablation.rawValue, graphEdges: graph.edgeCount,
             reference: reference)
-        print(json ? EvaluateOutput.json(results, context: context) : EvaluateOutput.table(results, context: context),
-              terminator: json ? "" : "\n")
-        if let svg {
+        // With --svg -, standard output carries the plot alone.
+        if svgFile?.isStandardOutput != true {
+            print(json ? EvaluateOutput.json(results, context: context) : EvaluateOutput.table(results, context: context),
+                  terminator: json ? "" : "\n")
+        }
+        if let svgFile {
             let model = URL(fileURLWithPath: experiment.modelDescription).lastPathComponent
             let title = "Faithfulness on \(experiment.task?.cliName ?? "the prompts") (\(model), "
                 + "\(metricKind.cliName), \(experiment.ablation.rawValue) ablation)"
-            try DiscoverCommand.write(FaithfulnessPlotSVG.render(results.map(\.curve), title: title), to: svg)
+            try svgFile.write(FaithfulnessPlotSVG.render(results.map(\.curve), title: title))
         }
-    }
-
-    /// A file's name for tables and legends: its last path component, or the path as given when two files share it.
-    static func displayName(_ path: String, among paths: [String]) -> String {
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        let clashes = paths.filter { URL(fileURLWithPath: $0).lastPathComponent == name }.count
-        return clashes > 1 ? path : name
     }
 
     /// `--metric`, else the logit difference (MIB's metric) when every prompt has answers, else the task's default.

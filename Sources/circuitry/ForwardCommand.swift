@@ -42,26 +42,50 @@ struct ForwardCommand: ParsableCommand {
             ids = try Self.parseTokenList(tokens ?? "")
             tokenizer = try? modelOptions.loadTokenizer(for: loaded)
         }
+        try Self.checkFits(ids, config: config, option: text == nil ? "--tokens" : "--text")
         var runner = TransformerRunner(model: loaded.model)
         let result = try runner.run(TokenBatch([ids], config: config))
         let logits = (0..<config.dVocabOut).map { result.logits[0, 0, $0] }
+        try Self.checkFinite(logits)
         if json {
-            print(ForwardOutput.json(tokens: ids, logits: logits))
+            print(try JSONOutput.checked(ForwardOutput.json(tokens: ids, logits: logits), option: "--json"))
         } else {
             print(ForwardOutput.table(tokens: ids, logits: logits, topK: topK, tokenizer: tokenizer))
         }
     }
 
-    /// Parses `1,2,3` (spaces allowed) into token ids, naming the offending entry on error.
+    /// Parses `1,2,3` (spaces allowed) into token ids, naming the offending entry on error (an empty one too).
     static func parseTokenList(_ s: String) throws -> [Int] {
-        let parts = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !parts.isEmpty else { throw ValidationError("--tokens is empty.") }
+        let parts = try CommaList.entries(s, option: "--tokens")
         return try parts.enumerated().map { i, part in
-            guard let v = Int(part) else {
-                throw ValidationError("--tokens: entry \(i + 1) '\(part)' is not an integer token id.")
+            guard let v = Int(part), v >= 0 else {
+                throw ValidationError("--tokens: entry \(i + 1) '\(part)' is not an integer token id ≥ 0.")
             }
             return v
         }
+    }
+
+    /// The ids must fit the model: each below its vocabulary, no more than its context.
+    static func checkFits(_ ids: [Int], config: ModelConfig, option: String) throws {
+        if let i = ids.firstIndex(where: { $0 >= config.dVocab }) {
+            throw ValidationError("\(option): entry \(i + 1), token id \(ids[i]), is outside the model's vocabulary of "
+                + "\(config.dVocab) (ids 0–\(config.dVocab - 1)).")
+        }
+        if ids.count > config.nCtx {
+            throw ValidationError("\(option): \(ids.count) tokens are more than the model's context of \(config.nCtx).")
+        }
+        if ids.isEmpty { throw ValidationError("\(option): the prompt has no tokens.") }
+    }
+
+    /// Refuses logits with NaN or infinities (a model with broken weights), saying how many and where.
+    static func checkFinite(_ logits: [Float]) throws {
+        guard logits.contains(where: { !$0.isFinite }) else { return }
+        let nan = logits.filter(\.isNaN).count
+        let infinite = logits.count - nan - logits.filter(\.isFinite).count
+        let first = logits.firstIndex(where: { !$0.isFinite }) ?? 0
+        throw CLIError.refused(
+            "the model's logits at the last position are not finite (\(nan) NaN, \(infinite) infinite of "
+                + "\(logits.count), first at token id \(first)): the model computes NaN or infinity; check its weights")
     }
 }
 

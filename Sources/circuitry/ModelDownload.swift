@@ -13,8 +13,9 @@ enum ModelDownload {
 
     /// Downloads `repo` at `revision` into the Hugging Face cache, drawing progress on stderr, and waits for it.
     static func fetch(_ repo: String, revision: String) throws -> HubDownloader.Result {
-        let downloader = try HubDownloader()
+        var downloader = try HubDownloader()
         let bar = DownloadProgressBar(interactive: isatty(STDERR_FILENO) != 0)
+        downloader.notice = { bar.note($0) }
         bar.note("\(repo) is not in the Hugging Face cache; downloading it into \(downloader.cacheDirectory.path)")
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)

@@ -32,7 +32,8 @@ struct ActivationPatchOptions: ParsableArguments {
             + "(default: the task's; logit-diff for --prompts with wrong answers, else kl).", valueName: "metric"))
     var metric: String?
 
-    @Option(name: .long, help: ArgumentHelp("With --activation: also write the heatmap(s) as SVG.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp(
+        "With --activation: also write the heatmap(s) as SVG (-: standard output).", valueName: "file"))
     var svg: String?
 
     @Option(name: .customLong("sufficient-threshold"), help: ArgumentHelp(
@@ -81,6 +82,9 @@ extension PatchCommand {
     func validateActivation() throws {
         if (task == nil) == (prompts == nil) { throw ValidationError("Give exactly one of --task and --prompts.") }
         if json && csv { throw ValidationError("Give at most one of --json and --csv.") }
+        if activation.svg == "-" && (json || csv) {
+            throw ValidationError("--svg - writes to standard output, where --json and --csv also go; give --svg a file.")
+        }
         if receivers != nil || input != nil || linear.isActive || linear.hasPositions {
             throw ValidationError("--receivers, --input, --linear and the position options belong to path patching, "
                 + "not to --activation.")
@@ -115,20 +119,27 @@ extension PatchCommand {
             tokenLabels: ActivationPatchReport.tokenLabels(set.clean.first ?? [], tokenizer: tokenizer),
             reading: PatchingReading(sufficientThreshold: options.sufficientThreshold,
                                      necessaryThreshold: options.necessaryThreshold))
+        for result in results {
+            if let cell = result.means.firstIndex(where: { !$0.isFinite }) {
+                let c = result.cell(cell)
+                throw CLIError.refused(
+                    "activation patching gives a \(result.means[cell]) metric at layer \(c.layer)"
+                        + (c.head.map { ", head \($0)" } ?? "") + (c.position.map { ", position \($0)" } ?? "")
+                        + ": the patched model computes NaN or infinity")
+            }
+        }
         if json {
-            print(report.json())
+            print(try JSONOutput.checked(report.json(), option: "--json"))
         } else if csv {
             print(report.csv())
+        } else if options.svg == "-" {
+            // The SVG takes standard output; the heatmaps go to stderr.
+            PromptsCommand.printError(report.terminal(colour: false))
         } else {
             print(report.terminal(colour: isatty(STDOUT_FILENO) != 0))
         }
         if let path = options.svg {
-            let url = URL(fileURLWithPath: path)
-            do {
-                try Data(HeatmapSVG.render(report.heatmaps()).utf8).write(to: url)
-            } catch {
-                throw ValidationError("--svg: cannot write \(url.path): \(error.localizedDescription)")
-            }
+            try OutputFile(option: "--svg", path: path).write(HeatmapSVG.render(report.heatmaps()))
         }
     }
 }

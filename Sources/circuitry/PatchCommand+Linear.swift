@@ -36,12 +36,12 @@ struct LinearPatchOptions: ParsableArguments {
         if linear && source == nil { throw ValidationError("--linear needs --source, the source head (e.g. 0.1).") }
         if !linear && source != nil { throw ValidationError("--source is the source head of --linear; add --linear.") }
         for (name, value) in [("--source-positions", sourcePositions), ("--destination-positions", destinationPositions)] {
-            if let value, Self.entries(value).isEmpty { throw ValidationError("\(name) is empty.") }
+            if let value { _ = try Self.entries(value, option: name) }
         }
     }
 
-    static func entries(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    static func entries(_ text: String, option: String) throws -> [String] {
+        try CommaList.entries(text, option: option)
     }
 
     /// Per prompt of `set`, the positions `text` names (sorted, without repeats); nil when `text` is nil.
@@ -50,7 +50,7 @@ struct LinearPatchOptions: ParsableArguments {
     /// token) or `all` (unless the set names a word so), or a token index, negative indices counting from the end.
     static func resolve(_ text: String?, option: String, in set: PromptSet) throws -> [[Int]]? {
         guard let text else { return nil }
-        let entries = entries(text)
+        let entries = try entries(text, option: option)
         return try (0..<set.count).map { i in
             let length = set.clean[i].count
             var positions: Set<Int> = []

@@ -61,6 +61,7 @@ struct PatchCommand: ParsableCommand {
     @OptionGroup var linear: LinearPatchOptions
 
     func validate() throws {
+        if let svg = activation.svg { try OutputPlan([OutputFile(option: "--svg", path: svg)], inputs: [("--prompts", prompts)]).check() }
         if activation.isActive { return try validateActivation() }
         if (task == nil) == (prompts == nil) { throw ValidationError("Give exactly one of --task and --prompts.") }
         if json && csv { throw ValidationError("Give at most one of --json and --csv.") }
@@ -81,6 +82,7 @@ struct PatchCommand: ParsableCommand {
         let loaded = try loadModel(for: circuitTask)
         let config = loaded.model.config
         let set = try promptSet(task: circuitTask, loaded: loaded)
+        try Self.checkRuns(set, model: loaded.model, metric: .logitDiff)
         if linear.isActive { return try runLinear(loaded: loaded, set: set) }
         let receiver = try parseReceiver(config: config)
         let pathKind = PathPatchingPath(rawValue: path) ?? .throughMLPs
@@ -90,8 +92,10 @@ struct PatchCommand: ParsableCommand {
             model: loaded.model, promptSet: set, receiver: receiver, path: pathKind
         ) { done, total in progress.show(done, of: total) }
         progress.finish()
+        try Self.checkFinite(result)
         if json {
-            print(PatchOutput.json(result, model: loaded.model.source, nHeads: config.nHeads))
+            print(try JSONOutput.checked(PatchOutput.json(result, model: loaded.model.source, nHeads: config.nHeads),
+                                         option: "--json"))
         } else if csv {
             print(PatchOutput.csv(result))
         } else {
@@ -114,15 +118,40 @@ struct PatchCommand: ParsableCommand {
     }
 
     func promptSet(task: CircuitTask?, loaded: ModelOptions.Loaded) throws -> PromptSet {
-        let config = loaded.model.config
-        if let task {
-            let tokenizer = task.needsTokenizer ? try modelOptions.loadTokenizer(for: loaded)
-                : try? modelOptions.loadTokenizer(for: loaded)
-            let request = TaskRequest(tokenizer: tokenizer, seed: seed, count: count, vocabularySize: config.dVocab)
-            return try task.makePromptSets(request).discovery
+        let tokenizer = task?.needsTokenizer == true ? try modelOptions.loadTokenizer(for: loaded)
+            : try? modelOptions.loadTokenizer(for: loaded)
+        let loading = PromptLoading(task: task, file: prompts, count: count, seed: seed, workload: .patching)
+        let set = try loading.load(model: loaded, tokenizer: tokenizer, log: PromptsCommand.printError).prompts
+        if set.unchangedPrompts.count == set.count {
+            throw CLIError.refused(
+                "every corrupted prompt equals its clean prompt, so patching one into the other changes nothing and "
+                    + "every cell would be rounding noise; give corrupted prompts that differ")
         }
-        let url = URL(fileURLWithPath: prompts ?? "")
-        return try JSONLPrompts.load(url, tokenizer: try? modelOptions.loadTokenizer(for: loaded))
+        return set
+    }
+
+    /// Runs the unpatched model on the clean and corrupted prompts once and refuses what would make the sweep
+    /// meaningless: NaN or infinite logits (naming the prompt), or, for a metric comparing answers, prompts whose
+    /// correct and incorrect answers are the same (`Metric` checks both).
+    static func checkRuns(_ set: PromptSet, model: TransformerModel, metric: MetricKind) throws {
+        var runner = TransformerRunner(model: model)
+        let clean = try PromptsCommand.readLogits(set, corrupted: false, runner: &runner)
+        let corrupted = try PromptsCommand.readLogits(set, corrupted: true, runner: &runner)
+        _ = try Metric(kind: metric, promptSet: set, fullLogits: clean, corruptedLogits: corrupted)
+    }
+
+    /// Refuses a path-patching grid with NaN or infinite cells, naming the first sender head.
+    static func checkFinite(_ result: PathPatchingResult) throws {
+        for (layer, row) in result.grid.enumerated() {
+            if let head = row.firstIndex(where: { !$0.isFinite }) {
+                throw CLIError.refused(
+                    "path patching from head \(layer).\(head) gives \(row[head]): the patched model computes NaN or "
+                        + "infinity")
+            }
+        }
+        guard result.cleanMetric.isFinite, result.corruptedMetric.isFinite else {
+            throw CLIError.refused("the clean or corrupted logit difference is not finite")
+        }
     }
 
     /// `--receivers 7.3,a7.9 --input q` as receiver heads, checked against the model.
@@ -130,7 +159,7 @@ struct PatchCommand: ParsableCommand {
         guard let receivers else { return .residPost }
         let input = HeadInput(rawValue: input ?? "") ?? .q
         var heads: [AttentionHead] = []
-        for entry in receivers.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for entry in try CommaList.entries(receivers, option: "--receivers") {
             let body = entry.hasPrefix("a") ? String(entry.dropFirst()) : entry
             let parts = body.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 2, let layer = Int(parts[0]), let head = Int(parts[1]) else {

@@ -71,9 +71,12 @@ struct PromptsCommand: ParsableCommand {
         } else {
             tokenizer = try? modelOptions.loadTokenizer(for: loaded)
         }
+        try task.checkFits(config, tokenizerSize: tokenizer?.vocabularySize)
+        try WorkloadMemory.checkPromptCount(count, option: "-n", config: config, kind: .logits)
         let request = TaskRequest(tokenizer: tokenizer, seed: seed, count: count, vocabularySize: config.dVocab)
         var set = try task.makePromptSets(request).discovery
         if set.count > count { set = try set.subset(0..<count) }
+        try set.checkFits(PromptLimits(vocabularySize: config.dVocab, outputSize: config.dVocabOut, context: config.nCtx))
         if json {
             print(String(decoding: try set.jsonData(), as: UTF8.self))
             return
@@ -147,7 +150,9 @@ struct PromptsCommand: ParsableCommand {
         }
         if let fallback = task.fallbackModel { text += " and the bundled \(fallback) is not installed" }
         text += " (searched \(searched.joined(separator: ", "))). "
-        if task.defaultModel == "gpt2" {
+        if task.defaultModel == "gpt2" && HubDownloader.isOffline() {
+            text += "HF_HUB_OFFLINE is set, so nothing is downloaded; give --model DIR (a model folder)."
+        } else if task.defaultModel == "gpt2" {
             text += "Get GPT-2 small with `circuitry download gpt2`, or give --model DIR (a model folder)."
         } else {
             text += "Give --model DIR (a model folder)."
@@ -157,22 +162,5 @@ struct PromptsCommand: ParsableCommand {
 
     static func printError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-}
-
-/// Errors of the command-line tool itself (argument problems are ArgumentParser's `ValidationError`s, which also print
-/// the usage; these are failures after parsing, printed as one `Error:` line).
-enum CLIError: Error, CustomStringConvertible {
-    /// No model could be found; the message says how to get one.
-    case noModel(String)
-    /// The prompts cannot form one batch.
-    case unequalLengths(String)
-    /// An output file could not be written or rendered.
-    case output(String)
-
-    var description: String {
-        switch self {
-        case let .noModel(message), let .unequalLengths(message), let .output(message): message
-        }
     }
 }

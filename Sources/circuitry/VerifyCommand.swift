@@ -24,7 +24,8 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var experimentOptions: ExperimentOptions
 
     @Option(name: .long, help: ArgumentHelp(
-        "The hypothesis: a file (JSON report, EAP-IG graph JSON, DOT or text), canonical or ground-truth.", valueName: "file"))
+        "The hypothesis: a file (JSON report, EAP-IG graph JSON, DOT or text; -: standard input), canonical or ground-truth.",
+        valueName: "file"))
     var circuit: String
 
     @Flag(name: .long, help: "Treat the hypothesis as a set of nodes: keep every edge among its heads and MLPs.")
@@ -50,21 +51,29 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Write the circuit as Graphviz DOT, coloured by necessity.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Write the circuit as Graphviz DOT, coloured by necessity (-: standard output).", valueName: "file"))
     var dot: String?
 
     func validate() throws {
+        if dot == "-" && json { throw ValidationError("--dot - and --json both write to standard output; give --dot a file.") }
         if !(necessary >= 0) { throw ValidationError("--necessary must be a fraction ≥ 0.") }
         if !sufficient.isFinite { throw ValidationError("--sufficient must be a number.") }
     }
 
     func run() throws {
+        let dotFile = dot.map { OutputFile(option: "--dot", path: $0) }
+        try OutputPlan([dotFile], inputs: [("--circuit", circuit), ("--prompts", experimentOptions.prompts)]).check()
+        if circuit == "-" && experimentOptions.prompts == "-" {
+            throw ValidationError("--circuit and --prompts cannot both read standard input.")
+        }
         let experiment = try Experiment(
             command: "verify", options: experimentOptions, modelOptions: modelOptions, log: PromptsCommand.printError)
         let graph = CircuitGraph(config: experiment.loaded.model.config)
         let hypothesis = try HypothesisSource.load(circuit, graph: graph, task: experiment.task)
         var executor = try experiment.makeExecutor(graph: graph)
         let metric = try experiment.makeMetric(executor)
+        try experiment.checkMetricMoves(&executor, metric: metric)
         let settings = VerificationConfiguration(
             level: nodes ? .nodes : .edges, necessityUnit: edges ? .edges : .nodes, necessaryFraction: necessary,
             severEmptyHeadInputs: !keepEmptyInputs, ioiCriteria: ioiCriteria && !hypothesis.classes.isEmpty,
@@ -72,23 +81,22 @@ struct VerifyCommand: ParsableCommand {
         let report = try CircuitVerifier.verify(
             executor: &executor, metric: metric, hypothesis: hypothesis, configuration: settings)
         if json {
-            print(report.json(graph: graph, ablation: experiment.ablation), terminator: "")
+            print(try JSONOutput.checked(report.json(graph: graph, ablation: experiment.ablation), option: "--json"),
+                  terminator: "")
+        } else if dotFile?.isStandardOutput == true {
+            // The DOT takes standard output; the table goes to stderr.
+            PromptsCommand.printError(report.table(graph: graph, ablation: experiment.ablation))
         } else {
             print(report.table(graph: graph, ablation: experiment.ablation))
         }
-        if let dot {
+        if let dotFile {
             let comments = [
                 "circuitry \(Circuitry.version) verify", "model: \(experiment.modelDescription)",
                 "circuit: \(circuit)", "metric: \(metric.kind.cliName), ablation: \(experiment.ablation.rawValue)",
                 "faithfulness: " + JSONValue.number(report.sufficiency.faithfulness).text,
             ]
             let classes = hypothesis.classes.map { (name: $0.name, heads: $0.nodes) }
-            let text = report.dot(graph: graph, comments: comments, classes: classes)
-            do {
-                try text.write(to: URL(fileURLWithPath: dot), atomically: true, encoding: .utf8)
-            } catch {
-                throw CLIError.output("cannot write \(dot): \(error.localizedDescription)")
-            }
+            try dotFile.write(report.dot(graph: graph, comments: comments, classes: classes))
         }
     }
 }
@@ -112,13 +120,19 @@ enum HypothesisSource {
             }
             return try TracrGroundTruth.hypothesis(program, graph: graph)
         default:
-            let url = URL(fileURLWithPath: spec)
-            guard FileManager.default.fileExists(atPath: url.path) else {
+            if spec != "-" && !FileManager.default.fileExists(atPath: spec) {
                 throw ValidationError(
                     "No circuit file \(spec); give a file (circuitry JSON report, EAP-IG graph JSON, DOT or text) or a built-in: "
                         + builtIns.joined(separator: ", ") + ".")
             }
-            return try Hypothesis.load(contentsOf: url, graph: graph)
+            let (data, name) = try InputFile.read(spec, option: "the circuit", limit: WorkloadMemory.smallFileLimit)
+            let hypothesis = try Hypothesis.read(data: data, graph: graph, file: name)
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF}"))
+            if hypothesis.circuit.count == 0 && hypothesis.nodes.isEmpty && HypothesisFormat.detect(text) != .json {
+                throw CLIError.input(
+                    "the circuit \(spec) names no edges, paths or nodes; write one per line, e.g. a0.1 -> a7.3.k")
+            }
+            return hypothesis
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Runs the built `circuitry` executable, which SwiftPM builds next to the test bundle because this test target
@@ -9,10 +10,17 @@ enum CLI {
         var stdout: String
         var stderr: String
         var status: Int32
+        /// Whether the process ended by a signal (a crash: SIGILL, SIGSEGV, SIGABRT, …) rather than exiting.
+        var crashed = false
     }
 
+    /// `$CIRCUITRY_TEST_EXECUTABLE` when set (to run these tests against another build, e.g. an older one, to
+    /// see which of them it fails), else the `circuitry` built beside the tests.
     static var executable: URL {
         get throws {
+            if let path = ProcessInfo.processInfo.environment["CIRCUITRY_TEST_EXECUTABLE"], !path.isEmpty {
+                return URL(fileURLWithPath: path)
+            }
             var folder = Bundle.module.bundleURL.deletingLastPathComponent()
             for _ in 0..<4 {
                 let candidate = folder.appendingPathComponent("circuitry")
@@ -27,7 +35,7 @@ enum CLI {
     /// empty Hugging Face cache and data folder unless `environment` says otherwise, and `directory` as the working
     /// directory, so the output does not depend on the machine.
     static func run(
-        _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil
+        _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, input: Data? = nil
     ) throws -> Output {
         let process = Process()
         process.executableURL = try executable
@@ -43,14 +51,51 @@ enum CLI {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
-        // Read both pipes to the end before waiting so a large output cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        if let input {
+            // A child that exits without reading its input must not end this process with SIGPIPE.
+            signal(SIGPIPE, SIG_IGN)
+            let writer = stdin.fileHandleForWriting
+            DispatchQueue.global().async {
+                try? writer.write(contentsOf: input)
+                try? writer.close()
+            }
+        }
+        // Read both pipes while waiting so a large output cannot block the child; a child that outlives
+        // `timeLimit` is killed and reported as hanging (`crashed`, with a note on stderr).
+        let outData = Collected(), errData = Collected()
+        let readers = DispatchGroup()
+        for (pipe, sink) in [(out, outData), (err, errData)] {
+            let handle = pipe.fileHandleForReading
+            DispatchQueue.global().async(group: readers) {
+                let data = handle.readDataToEndOfFile()
+                sink.data.withLock { $0 = data }
+            }
+        }
+        var hung = false
+        if readers.wait(timeout: .now() + timeLimit) == .timedOut {
+            hung = true
+            kill(process.processIdentifier, SIGKILL)
+            readers.wait()
+        }
         process.waitUntilExit()
+        let stderr = String(decoding: errData.data.withLock { $0 }, as: UTF8.self)
         return Output(
-            stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
-            status: process.terminationStatus)
+            stdout: String(decoding: outData.data.withLock { $0 }, as: UTF8.self),
+            stderr: hung ? stderr + "\n[test: killed after \(Int(timeLimit)) s without finishing]" : stderr,
+            status: process.terminationStatus, crashed: hung || process.terminationReason == .uncaughtSignal)
+    }
+
+    /// Seconds a command may run before the test calls it hung (`$CIRCUITRY_TEST_TIME_LIMIT`, default 300).
+    static var timeLimit: Double {
+        ProcessInfo.processInfo.environment["CIRCUITRY_TEST_TIME_LIMIT"].flatMap(Double.init) ?? 300
+    }
+
+    /// A pipe's bytes, filled on a background queue.
+    final class Collected: Sendable {
+        let data = Mutex(Data())
     }
 
     /// This test process's temporary folder.

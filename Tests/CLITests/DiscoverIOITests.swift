@@ -18,4 +18,21 @@ import Testing
             #expect(fresh == saved, "\(written) differs from docs/\(committed)")
         }
     }
+
+    /// The same job on the Llama twin (README, "The bundled IOI models"): runs offline and reproduces `docs/`.
+    @Test func theLlamaTwinRunsOfflineAndReproducesDocs() throws {
+        let folder = try CLI.scratchFolder("discover-ioi-llama")
+        let out = try CLI.run(
+            ["discover", "--task", "ioi", "--model", "toy-ioi-llama", "--threshold", "0.01"], directory: folder)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("circuit: 83 of 479 edges"))
+        let docs = CLIFixtures.packageRoot.appendingPathComponent("docs")
+        for (written, committed) in [
+            ("circuit.json", "toy-ioi-llama-circuit.json"), ("circuit.dot", "toy-ioi-llama-circuit.dot"),
+        ] {
+            let fresh = try Data(contentsOf: folder.appendingPathComponent(written))
+            let saved = try Data(contentsOf: docs.appendingPathComponent(committed))
+            #expect(fresh == saved, "\(written) differs from docs/\(committed)")
+        }
+    }
 }

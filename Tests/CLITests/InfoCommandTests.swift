@@ -7,7 +7,7 @@ struct InfoCommandTests {
     static func normalized(_ text: String, folder: URL) -> String {
         text.replacingOccurrences(of: folder.path, with: "<fixture>")
             .split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix("BLAS ") ? "BLAS         <OpenBLAS core and threads>" : String($0) }
+            .map { $0.hasPrefix("BLAS ") ? "BLAS          <OpenBLAS core and threads>" : String($0) }
             .joined(separator: "\n")
     }
 
@@ -17,7 +17,7 @@ struct InfoCommandTests {
         let expected = try CLIFixtures.text("info-tiny-gpt2.txt")
         #expect(Self.normalized(output.stdout, folder: CLIFixtures.tinyGPT2) == expected)
         // 262 edges is the count auto-circuit reports for this model (reference README, edge_patching).
-        #expect(output.stdout.contains("graph edges  262"))
+        #expect(output.stdout.contains("graph edges   262"))
     }
 
     @Test func missingModelNamesThePlacesSearched() throws {

@@ -11,6 +11,21 @@ import Transformer
         #expect(bytes > 2_000_000_000)
     }
 
+    /// Sparse tests add rows on demand, never more than `sparseRowBytes`: after a whole ACDC run the executor holds
+    /// at most the estimate plus that bound, and the rows are reused from test to test.
+    @Test func sparseTestsStayWithinTheirStatedBound() throws {
+        var (executor, objective, graph) = try ACDCDeterminismTests.setup()
+        _ = try ACDCPruner.prune(executor: &executor, objective: objective,
+                                 configuration: ACDCConfiguration(threshold: 0.001))
+        let c = executor.model.config
+        let rows = executor.batch.rows
+        #expect(executor.storedBytes > EdgePatchingExecutor.estimatedBytes(config: c, rows: rows, readRows: 8))
+        #expect(executor.storedBytes <= EdgePatchingExecutor.estimatedBytes(config: c, rows: rows, readRows: 8)
+                + EdgePatchingExecutor.sparseRowBytes(config: c, rows: rows))
+        #expect(executor.senderRows.rows.count <= 2 * graph.senderCount)
+        #expect(executor.testStatistics.tests > executor.senderRows.rows.count)
+    }
+
     @Test func theEstimateIsWhatAnExecutorHolds() throws {
         let model = try ExecutorFixtures.tinyGPT2()
         let tokens = try ExecutorFixtures.tokens()

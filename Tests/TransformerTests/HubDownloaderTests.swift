@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Transformer
 
@@ -90,6 +91,8 @@ import Testing
 
     @Test func interruptedDownloadResumesWithARangeRequest() async throws {
         try await withHub { server, downloader, cache in
+            var downloader = downloader
+            downloader.attempts = 1
             await server.set(cutNextBlobAfter: 300_000)
             let failure = await #expect(throws: TransformerError.self) {
                 _ = try await downloader.download(repo: HubTestServer.repo)
@@ -107,6 +110,37 @@ import Testing
             #expect(data == server.files["model.safetensors"])
             #expect(!FileManager.default.fileExists(atPath: partial.path))
         }
+    }
+
+    @Test func aDroppedTransferIsTriedAgainFromWhereItStopped() async throws {
+        try await withHub { server, downloader, _ in
+            var downloader = downloader
+            downloader.attempts = 2
+            let notices = NoticeLog()
+            downloader.notice = { notices.append($0) }
+            await server.set(cutNextBlobAfter: 300_000)
+            let result = try await downloader.download(repo: HubTestServer.repo)
+            let data = try Data(contentsOf: result.snapshot.appendingPathComponent("model.safetensors"))
+            #expect(data == server.files["model.safetensors"])
+            #expect(await server.log.contains { $0.hasPrefix("GET /cdn/\(HubTestServer.modelSHA256) bytes=") })
+            #expect(notices.lines.contains { $0.contains("(attempt 1 of 2); trying again in 1 s") }, "\(notices.lines)")
+        }
+    }
+
+    @Test func offlineRefusesToBuildADownloader() {
+        #expect(throws: TransformerError.offline(
+            "HF_HUB_OFFLINE is set, so circuitry does not download; unset it to fetch models from the Hub")) {
+            _ = try HubDownloader(environment: ["HF_HUB_OFFLINE": "TRUE"])
+        }
+        #expect(HubDownloader.isOffline(["HF_HUB_OFFLINE": "on"]))
+        #expect(!HubDownloader.isOffline(["HF_HUB_OFFLINE": "0"]))
+        #expect(!HubDownloader.isOffline([:]))
+    }
+
+    @Test func timeoutsComeFromTheEnvironment() throws {
+        let d = try HubDownloader(environment: ["HF_HUB_DOWNLOAD_TIMEOUT": "7", "HF_HUB_ETAG_TIMEOUT": "1.5"])
+        #expect(d.timeout == 7 && d.metadataTimeout == 1.5 && d.heartbeat == 0.75)
+        #expect(throws: TransformerError.self) { _ = try HubDownloader(environment: ["HF_HUB_ETAG_TIMEOUT": "soon"]) }
     }
 
     @Test func checksumMismatchIsReportedAndThePartialFileRemoved() async throws {
@@ -150,6 +184,13 @@ import Testing
             #expect(message.contains("HTTP 404 RepoNotFound"))
         }
     }
+}
+
+/// Notices collected from the downloader's callback (which may run on any thread).
+final class NoticeLog: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
+    var lines: [String] { storage.withLock { $0 } }
 }
 
 /// One progress callback, collected through an `AsyncStream` (whose continuation is `Sendable`).

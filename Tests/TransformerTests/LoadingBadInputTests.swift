@@ -152,6 +152,46 @@ import Testing
         #expect(found == [512, 64])
     }
 
+    /// A config with fewer layers than the checkpoint used to run silently without the last layers.
+    @Test func configWithFewerLayersThanTheWeightsIsRefused() throws {
+        let config = #"{"model_type": "gpt2", "n_layer": 2, "n_embd": 64, "n_head": 4, "n_positions": 32, "vocab_size": 512}"#
+        let directory = try tinyVariant(config: config) { _ in }
+        let error = try #require(loadFailure(directory))
+        guard case let .layerCountMismatch(_, layers, tensor) = error else { Issue.record("got \(error)"); return }
+        #expect(layers == 2)
+        #expect(tensor.hasPrefix("transformer.h.2."))
+        #expect(error.description.contains("beyond the configuration's 2 layers"))
+    }
+
+    /// One NaN weight used to give NaN logits and, downstream, empty circuits that looked like results.
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteWeightsAreNamedWithTheirCount(value: Float) throws {
+        let directory = try tinyVariant { tensors in
+            var t = tensors["transformer.h.1.mlp.c_fc.weight"]!
+            t[flat: 5] = value
+            t[flat: 77] = value
+            tensors["transformer.h.1.mlp.c_fc.weight"] = t
+        }
+        let error = try #require(loadFailure(directory))
+        guard case let .nonFiniteWeights(_, tensor, count, total) = error else { Issue.record("got \(error)"); return }
+        #expect(tensor == "transformer.h.1.mlp.c_fc.weight")
+        #expect(count == 2 && total == 64 * 256)
+        #expect(error.description.contains("holds 2 NaN or infinite values"))
+    }
+
+    @Test func unsupportedRotaryScalingIsNamed() throws {
+        let message = try #require(configFailure("""
+            {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "vocab_size": 32, "rope_scaling": {"rope_type": "yarn", "factor": 4.0}}
+            """))
+        #expect(message.contains("'rope_scaling.rope_type' 'yarn' is not supported"))
+        let grouped = try #require(configFailure("""
+            {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 3, "vocab_size": 32}
+            """))
+        #expect(grouped.contains("'num_key_value_heads' (3) does not divide num_attention_heads (4)"))
+    }
+
     @Test func checkpointWithoutAnyKnownEmbedding() throws {
         let directory = try tinyVariant { $0 = ["something.else": LoadingFixtures.counting([2])] }
         let message = try #require(loadFailure(directory)).description

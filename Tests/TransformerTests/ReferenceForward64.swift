@@ -143,7 +143,7 @@ struct ReferenceForward64 {
             return zip(x, delta).map { $0 + $1 }
         }
         var start = 0
-        if let residuals, let (target, _) = perturbation {
+        if residuals != nil, let (target, _) = perturbation {
             switch target {
             case .head(let layer, _, _), .mlp(let layer): start = layer
             case .final: start = c.nLayers

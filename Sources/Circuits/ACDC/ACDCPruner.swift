@@ -15,31 +15,61 @@ public enum ACDCPruner {
     /// Runs ACDC on `executor` (whose prompts and ablation define the task), minimising `objective.loss`.
     ///
     /// - Parameters:
-    ///   - resume: a state from an earlier `checkpoint` call of a run with the same graph and configuration.
+    ///   - settings: the run's fingerprint (model files, prompts, metric, …), stored in every state and required to
+    ///     match when resuming.
+    ///   - resume: a state from an earlier `checkpoint` call of a run with the same graph, configuration and
+    ///     settings (checked with `ACDCState.check`).
     ///   - progress: called after every test.
     ///   - checkpoint: called after every test with the state needed to resume; the caller decides how often to
-    ///     save it.
+    ///     save it, and may throw to stop the run (an interrupt), which `prune` then rethrows.
     public static func prune(
         executor: inout EdgePatchingExecutor, objective: PruningObjective, configuration: ACDCConfiguration,
-        resume: ACDCState? = nil, progress: (ACDCProgress) -> Void = { _ in }, checkpoint: (ACDCState) -> Void = { _ in }
+        settings: [ACDCState.Setting] = [], resume: ACDCState? = nil, progress: (ACDCProgress) -> Void = { _ in },
+        checkpoint: (ACDCState) throws -> Void = { _ in }
     ) throws -> PruningResult {
         let graph = executor.graph
         let schedule = graph.acdcSchedule(testWholeInputs: configuration.testWholeInputs)
-        var run = try ACDCRun(graph: graph, configuration: configuration, resume: resume) {
+        var run = try ACDCRun(graph: graph, configuration: configuration, settings: settings, resume: resume) {
             try objective.evaluate(executor.logits(keeping: .full(graph)))
         }
         let signature = ACDCState.signature(of: graph)
         let total = schedule.count
 
-        func evaluate() throws -> (value: Double, loss: Double) {
-            try objective.evaluate(executor.logits(keeping: run.circuit, severedInputs: run.severed))
+        // Tests run through the executor's sparse state (brought up to the run's circuit first, which applies the
+        // untested removals since the last test), or as dense runs of the candidate circuit.
+        let mode = executor.edgeTests
+        let statisticsBefore = executor.testStatistics
+        var dense = EdgeTestStatistics()
+        let clock = ContinuousClock()
+        var testing = Duration.zero
+        func evaluate(_ change: StateChange) throws -> (value: Double, loss: Double) {
+            let start = clock.now
+            defer { testing += clock.now - start }
+            switch mode {
+            case .sparse:
+                executor.setState(circuit: run.circuit, severedInputs: run.severed)
+                return try objective.evaluate(executor.test(change))
+            case .dense:
+                var circuit = run.circuit
+                for edge in change.removedEdges { circuit.remove(edge) }
+                let severed = run.severed.union(change.severedInputs)
+                let flops = executor.denseTestFLOPs(circuit: circuit, severedInputs: severed)
+                dense.tests += 1
+                dense.flops += flops
+                dense.denseFLOPs += flops
+                return try objective.evaluate(executor.logits(keeping: circuit, severedInputs: severed))
+            }
         }
-        func report(_ node: NodeID, step: Int) {
+        /// The tested change is kept: it becomes the executor's state too.
+        func commit() {
+            if mode == .sparse { executor.commitTest() }
+        }
+        func report(_ node: NodeID, step: Int) throws {
             progress(ACDCProgress(
                 node: graph[node].name, layer: graph[node].layer, layerCount: graph.nLayers, step: step, steps: total,
                 statistics: run.statistics, currentMetric: run.currentValue, edgesPresent: run.circuit.count,
                 edgeCount: graph.edgeCount))
-            checkpoint(run.state(signature: signature, configuration: configuration))
+            try checkpoint(run.state(signature: signature, configuration: configuration, settings: settings))
         }
         func budgetLeft() -> Bool {
             guard let limit = configuration.maximumTests else { return true }
@@ -56,20 +86,19 @@ public enum ACDCPruner {
                         run.statistics.wholeInputsSeveredUnused += 1
                     } else {
                         guard budgetLeft() else { stoppedEarly = true; break stepLoop }
-                        run.severed.insert(input)
-                        let after = try evaluate()
+                        let after = try evaluate(.severing(input))
                         run.statistics.wholeInputTests += 1
                         let change = run.change(to: after.loss, configuration: configuration)
                         run.wholeEffects[input] = change
                         if change < configuration.threshold {
+                            run.severed.insert(input)
+                            commit()
                             run.accept(after)
                             run.statistics.wholeInputsSevered += 1
-                        } else {
-                            run.severed.remove(input)
                         }
                         run.edgeCursor = 0
                         run.step += 1
-                        report(input, step: run.step)
+                        try report(input, step: run.step)
                         continue
                     }
                 }
@@ -85,19 +114,18 @@ public enum ACDCPruner {
                         let edge = ordered[run.edgeCursor]
                         guard run.circuit.contains(edge) else { run.edgeCursor += 1; continue }
                         guard budgetLeft() else { stoppedEarly = true; break stepLoop }
-                        run.circuit.remove(edge)
-                        let after = try evaluate()
+                        let after = try evaluate(.removing(edge))
                         run.statistics.edgeTests += 1
                         let change = run.change(to: after.loss, configuration: configuration)
                         run.effects[edge.rawValue] = change
                         if change < configuration.threshold {
+                            run.circuit.remove(edge)
+                            commit()
                             run.accept(after)
                             run.statistics.edgesRemoved += 1
-                        } else {
-                            run.circuit.insert(edge)
                         }
                         run.edgeCursor += 1
-                        report(receiver, step: run.step)
+                        try report(receiver, step: run.step)
                     }
                 }
             }
@@ -110,7 +138,11 @@ public enum ACDCPruner {
             configuration: configuration, circuit: run.circuit, severedInputs: run.severed, effects: run.effects,
             wholeInputEffects: run.wholeEffects, metricName: objective.name, fullMetric: run.fullValue,
             circuitMetric: run.currentValue, emptyMetric: empty.value, statistics: run.statistics,
+            testing: EdgeTestSummary(
+                mode: mode, seconds: Double(testing.components.seconds) + Double(testing.components.attoseconds) * 1e-18,
+                work: mode == .sparse ? executor.testStatistics.since(statisticsBefore) : dense),
             completed: !stoppedEarly,
-            stoppedState: stoppedEarly ? run.state(signature: signature, configuration: configuration) : nil)
+            stoppedState: stoppedEarly
+                ? run.state(signature: signature, configuration: configuration, settings: settings) : nil)
     }
 }

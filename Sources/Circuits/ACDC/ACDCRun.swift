@@ -12,9 +12,10 @@ struct ACDCRun {
     var wholeEffects: [NodeID: Double] = [:]
     var statistics = ACDCStatistics()
 
-    /// A fresh run (evaluating the full model with `evaluateFull`) or one resumed from `resume`.
+    /// A fresh run (evaluating the full model with `evaluateFull`) or one resumed from `resume`, which must have
+    /// been saved by a run with the same graph, configuration and fingerprint `settings` (`ACDCState.check`).
     init(
-        graph: CircuitGraph, configuration: ACDCConfiguration, resume: ACDCState?,
+        graph: CircuitGraph, configuration: ACDCConfiguration, settings: [ACDCState.Setting], resume: ACDCState?,
         evaluateFull: () throws -> (value: Double, loss: Double)
     ) throws {
         circuit = .full(graph)
@@ -25,25 +26,7 @@ struct ACDCRun {
             (currentValue, currentLoss) = full
             return
         }
-        let signature = ACDCState.signature(of: graph)
-        guard state.formatVersion == ACDCState.formatVersion else {
-            throw CircuitsError.acdcState(reason: "format version \(state.formatVersion), expected \(ACDCState.formatVersion)")
-        }
-        guard state.graphSignature == signature else {
-            throw CircuitsError.acdcState(reason: "saved for graph \(state.graphSignature), this graph is \(signature)")
-        }
-        // The test budget may differ between the stopped run and the resumed one; nothing else may.
-        var saved = state.configuration
-        saved.maximumTests = configuration.maximumTests
-        guard saved == configuration else {
-            throw CircuitsError.acdcState(reason: "saved with other settings (threshold \(state.configuration.threshold))")
-        }
-        guard state.effectEdges.count == state.effectBits.count,
-              state.wholeEffectInputs.count == state.wholeEffectBits.count,
-              (state.removedEdges + state.effectEdges).allSatisfy({ $0 >= 0 && $0 < graph.edgeCount }),
-              state.severedInputs.allSatisfy({ $0 >= graph.senderCount && $0 < graph.nodeCount }) else {
-            throw CircuitsError.acdcState(reason: "edge or node ids outside the graph")
-        }
+        try state.check(against: graph, configuration: configuration, run: settings)
         step = state.step
         edgeCursor = state.edgeCursor
         for e in state.removedEdges { circuit.remove(EdgeID(e)) }
@@ -85,11 +68,11 @@ struct ACDCRun {
         }
     }
 
-    func state(signature: String, configuration: ACDCConfiguration) -> ACDCState {
+    func state(signature: String, configuration: ACDCConfiguration, settings: [ACDCState.Setting]) -> ACDCState {
         let tested = effects.indices.filter { effects[$0] != nil }
         let wholes = wholeEffects.keys.sorted()
         return ACDCState(
-            configuration: configuration, graphSignature: signature, step: step, edgeCursor: edgeCursor,
+            configuration: configuration, run: settings, graphSignature: signature, step: step, edgeCursor: edgeCursor,
             removedEdges: circuit.complement.edges.map(\.rawValue), severedInputs: severed.map(\.rawValue).sorted(),
             currentLossBits: currentLoss.bitPattern, currentValueBits: currentValue.bitPattern,
             fullLossBits: fullLoss.bitPattern, fullValueBits: fullValue.bitPattern,

@@ -17,6 +17,8 @@ public struct PruningResult: Sendable {
     public let circuitMetric: Double
     public let emptyMetric: Double
     public let statistics: ACDCStatistics
+    /// How this process ran its tests: their rate, and the work sparse propagation skipped.
+    public let testing: EdgeTestSummary
     /// False when `maximumTests` stopped the run early.
     public let completed: Bool
     /// When stopped early, the state to resume from.
@@ -38,4 +40,22 @@ public struct ACDCProgress: Sendable {
     /// Edges still present, and the edges in the graph.
     public var edgesPresent: Int
     public var edgeCount: Int
+}
+
+/// The edge tests of one ACDC run in this process (a resumed run counts only its own).
+public struct EdgeTestSummary: Sendable, Equatable {
+    /// Sparse tests from the executor's state, or dense runs.
+    public var mode: EdgeTestMode
+    /// Wall time spent in tests, metric included.
+    public var seconds: Double
+    /// Tests and their FLOPs (see `EdgeTestStatistics`; for dense tests the FLOPs done are the dense count).
+    public var work: EdgeTestStatistics
+
+    public init(mode: EdgeTestMode, seconds: Double, work: EdgeTestStatistics) {
+        self.mode = mode
+        self.seconds = seconds
+        self.work = work
+    }
+
+    public var testsPerSecond: Double { seconds > 0 ? Double(work.tests) / seconds : 0 }
 }

@@ -53,6 +53,31 @@ public struct EdgePatchingExecutor {
     /// Shapes of the matrix products issued, when a benchmark asks for them.
     var productLog = MatrixProductLog()
 
+    // MARK: Sparse tests (see `EdgePatchingExecutor+SparseTests`)
+
+    /// How `ACDCPruner` runs its edge tests on this executor.
+    public var edgeTests: EdgeTestMode = .sparse
+    /// Per layer `[rows, nHeads·dHead]`: the clean run's q, k and v.
+    let cleanQ: [Tensor]
+    let cleanK: [Tensor]
+    let cleanV: [Tensor]
+    /// `[2·nLayers + 1, rows·dModel]`: the residual stream with every sender at its ablation value, Σ patch(s) +
+    /// biases, at resid_pre L (row L), resid_mid L (row nLayers + L) and resid_post (row 2·nLayers): the
+    /// corrupted run's (resample), its per-position mean over the reference prompts (mean), or the attention
+    /// output biases alone (zero). A receiver with few present edges forms its input from it (see `inputSum`).
+    let patchedResiduals: Tensor
+    /// The current state, and the last test until it is committed or discarded.
+    var sparse: SparseState
+    var pending: SparseTest?
+    /// `[rows·dModel]` rows holding senders' live − patch, and `[rows, dHead]` rows holding head inputs' q, k or v,
+    /// for the state and the pending test.
+    var senderRows: RowPool
+    var inputRows: RowPool
+    /// A logits buffer no state or test holds, reused by the next test that reaches `resid_post`.
+    var spareLogits: Tensor?
+    /// The work of the tests run so far.
+    public internal(set) var testStatistics = EdgeTestStatistics()
+
     /// Builds the executor: runs the clean prompts and the ablation source once and keeps what patched runs need.
     ///
     /// - Parameters:
@@ -60,9 +85,12 @@ public struct EdgePatchingExecutor {
     ///   - corrupted: resample ablation's source, paired with `clean` (same count and length).
     ///   - reference: mean ablation's source (any count, the clean prompts' length).
     ///   - readPositions: where logits are read, per prompt.
+    ///   - memory: the budget the executor's stores (`estimatedBytes`) are checked against before anything is
+    ///     allocated.
     public init(
         model: TransformerModel, graph: CircuitGraph? = nil, clean: [[Int]], corrupted: [[Int]]? = nil,
-        reference: [[Int]]? = nil, ablation: AblationKind, readPositions: ReadPositions = .last
+        reference: [[Int]]? = nil, ablation: AblationKind, readPositions: ReadPositions = .last,
+        memory: MemoryBudget = .system()
     ) throws {
         let config = model.config
         let graph = graph ?? CircuitGraph(config: config)
@@ -81,6 +109,9 @@ public struct EdgePatchingExecutor {
         self.graph = graph
         self.ablation = ablation
         let batch = try TokenBatch(clean, config: config)
+        let readCount = try readPositions.resolve(batch: batch.batch, length: batch.length).first?.count ?? 0
+        let needed = Self.estimatedBytes(config: config, rows: batch.rows, readRows: batch.batch * readCount)
+        try memory.check(needed, for: "the edge-patching executor for \(batch.batch) prompts × \(batch.length) tokens")
         self.batch = batch
         var runner = TransformerRunner(model: model)
         // Each source run's activation store lives only inside its helper, so at most one is held at a time.
@@ -93,6 +124,7 @@ public struct EdgePatchingExecutor {
             readPositions: cleanRun.readPositions, graph: graph)
         self.corruptedLogits = patchRun.logits
         (self.patchQ, self.patchK, self.patchV) = (patchRun.q, patchRun.k, patchRun.v)
+        (self.cleanQ, self.cleanK, self.cleanV) = (cleanRun.q, cleanRun.k, cleanRun.v)
         // clean − patch, computed in place in the clean store.
         var cleanValues = cleanRun.values
         cleanValues.add(patchRun.values, scaledBy: -1, range: 0..<cleanValues.count, otherOffset: 0)
@@ -107,28 +139,49 @@ public struct EdgePatchingExecutor {
         self.activePositions = cleanRun.readPositions.map { Array(Set($0)).sorted() }
         self.activeRows = activePositions.enumerated().flatMap { b, positions in positions.map { b * batch.length + $0 } }
         self.scratch = ExecutorScratch(config: config, rows: batch.rows, readRows: readRows, activeRows: activeRows.count)
+        self.patchedResiduals = patchRun.sourceResiduals
+        self.sparse = SparseState(graph: graph, cleanLogits: cleanLogits)
+        self.senderRows = RowPool(shape: [batch.rows * config.dModel])
+        self.inputRows = RowPool(shape: [batch.rows, config.dHead])
     }
 
     /// Bytes a steady-state executor holds for `rows` token rows (`readRows` read positions in all): the patch
-    /// values, clean deltas and live deltas of every sender (3 · senders · rows · dModel floats), the source's q, k,
-    /// v, the clean residual stream at every layer boundary, and the scratch buffers. Building it briefly needs one
-    /// recorded forward pass more (`StoredRun`). GPT-2 small with 100 prompts × 15 tokens needs about 2.6 GB.
+    /// values, clean deltas and live deltas of every sender (3 · senders · rows · dModel floats), the clean run's
+    /// and the source's q, k, v, the clean and the all-ablated residual stream at every layer boundary, and the
+    /// scratch buffers. Building it briefly needs one recorded forward pass more (`StoredRun`). GPT-2 small with
+    /// 100 prompts × 15 tokens needs about 3.0 GB.
+    ///
+    /// Sparse tests add, on demand and reused from test to test, one `rows·dModel` row per sender whose value
+    /// differs from the clean run and still reaches the output, one per sender a test recomputes, and a
+    /// `rows·dHead` row per recomputed head input: at most `sparseRowBytes` (2 · senders rows, 2.9 GB more for
+    /// GPT-2 small), in an ACDC run the circuit's nodes above the current layer and what one test reaches (tens
+    /// of rows).
     public static func estimatedBytes(config c: ModelConfig, rows: Int, readRows: Int) -> Int {
         let activeRows = min(readRows, rows)
         let graph = CircuitGraph(config: c)
         let width = rows * c.dModel
         let senderStores = 3 * graph.senderCount * width
-        let qkv = 3 * c.nLayers * rows * c.dAttention
-        let residuals = (2 * c.nLayers + 1) * width
+        let qkv = 6 * c.nLayers * rows * c.dAttention
+        let residuals = 2 * (2 * c.nLayers + 1) * width
         let scratch = ExecutorScratch.floatCount(config: c, rows: rows, readRows: readRows, activeRows: activeRows)
         return (senderStores + qkv + residuals + scratch) * MemoryLayout<Float>.size
     }
 
-    /// Bytes held by the stored runs (patch values, deltas, clean residuals) and the scratch buffers.
+    /// The most the sparse tests' rows can hold (see `estimatedBytes`).
+    public static func sparseRowBytes(config c: ModelConfig, rows: Int) -> Int {
+        let graph = CircuitGraph(config: c)
+        let senders = 2 * graph.senderCount * rows * c.dModel
+        let inputs = 2 * 3 * c.nLayers * c.nHeads * rows * c.dHead
+        return (senders + inputs) * MemoryLayout<Float>.size
+    }
+
+    /// Bytes held by the stored runs (patch values, deltas, clean and all-ablated residuals, q, k, v), the scratch
+    /// buffers and the sparse tests' rows.
     public var storedBytes: Int {
-        let qkv = (patchQ + patchK + patchV).reduce(0) { $0 + $1.count }
+        let qkv = (patchQ + patchK + patchV + cleanQ + cleanK + cleanV).reduce(0) { $0 + $1.count }
         return (patch.count + cleanDelta.count + delta.count + cleanResidPre.count + cleanResidMid.count
-            + cleanResidPost.count + qkv + scratch.floatCount) * MemoryLayout<Float>.size
+            + cleanResidPost.count + patchedResiduals.count + qkv + scratch.floatCount + senderRows.floatCount
+            + inputRows.floatCount) * MemoryLayout<Float>.size
     }
 
     /// `[batch, readPositions, dVocabOut]`: the logits with every edge absent from `circuit` ablated.

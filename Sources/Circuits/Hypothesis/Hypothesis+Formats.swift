@@ -1,3 +1,6 @@
+import Foundation
+import Transformer
+
 /// The three forms a hypothesis can be written in, and reading any of them by content.
 ///
 /// * `text`: the hand-written format of `HypothesisParser` (edges, paths, node lists, classes).
@@ -29,13 +32,29 @@ public enum HypothesisFormat: String, Sendable, CaseIterable {
 }
 
 extension Hypothesis {
+    /// Reads a hypothesis from a file's bytes: UTF-8 (a byte that is not is reported with its line), any format.
+    ///
+    /// - Throws: `CircuitsError.unreadableFile` for bytes that are not UTF-8, else as `read`.
+    public static func read(data: Data, graph: CircuitGraph, file: String) throws -> Hypothesis {
+        let text: String
+        do {
+            text = try TextFile.decode(data, file: file)
+        } catch let TransformerError.textUnreadable(_, reason) {
+            throw CircuitsError.unreadableFile(path: file, reason: reason)
+        }
+        return try read(text, graph: graph, file: file)
+    }
+
     /// Reads a hypothesis in whichever format `text` is in (`HypothesisFormat.detect`), or in `format` when given.
     ///
     /// - Throws: `CircuitsError.hypothesis` naming the line, the offending token and nearby valid names.
     public static func read(
         _ text: String, graph: CircuitGraph, file: String? = nil, format: HypothesisFormat? = nil
     ) throws -> Hypothesis {
-        switch format ?? HypothesisFormat.detect(text) {
+        var text = text
+        // A byte-order mark (Windows editors write one) is not part of the first statement.
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+        return switch format ?? HypothesisFormat.detect(text) {
         case .text: try parse(text, graph: graph, file: file)
         case .json: try HypothesisJSONReader(graph: graph, file: file).read(text)
         case .dot: try HypothesisDOTReader(graph: graph, file: file).read(text)
@@ -67,11 +86,21 @@ struct HypothesisNames {
     }
 
     func unknown(_ name: String, role: NodeRole, line: Int) -> CircuitsError {
-        error(line, name, .unknownNode, suggestions: graph.suggestions(for: name, role: role))
+        error(line, name, .unknownNode,
+              suggestions: Self.suggestible(name) ? graph.suggestions(for: name, role: role) : [])
     }
 
     func error(_ line: Int, _ token: String, _ problem: HypothesisProblem, suggestions: [String] = []) -> CircuitsError {
-        .hypothesis(file: file, line: line, token: token, problem: problem, suggestions: suggestions)
+        .hypothesis(file: file, line: line, token: Self.shown(token), problem: problem, suggestions: suggestions)
+    }
+
+    /// Nearby names are looked for only for tokens of a node name's length: the edit distance to every name of a
+    /// 64 KB garbage token would take long and suggest nothing useful.
+    static func suggestible(_ token: String) -> Bool { token.utf8.count <= 40 }
+
+    /// A token as a message shows it: at most 60 characters.
+    static func shown(_ token: String) -> String {
+        token.count <= 60 ? token : String(token.prefix(57)) + "…"
     }
 
     /// The hypothesis of a set of edges: nodes are the edges' endpoint components plus class members.

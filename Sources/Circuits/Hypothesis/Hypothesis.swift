@@ -1,5 +1,6 @@
 import Transformer
 import Foundation
+import Transformer
 
 /// A circuit hypothesis written by hand: which edges (and which components) are claimed to implement a behaviour,
 /// e.g. the IOI circuit's classes of heads (Wang et al. 2022). Parsed from a small text format (see
@@ -65,13 +66,13 @@ public struct Hypothesis: Sendable, Equatable {
     ///
     /// - Throws: `CircuitsError.unreadableFile` when the file cannot be read as UTF-8, else as `read`.
     public static func load(contentsOf url: URL, graph: CircuitGraph) throws -> Hypothesis {
-        let text: String
+        let data: Data
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw CircuitsError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            data = try TextFile.data(url)
+        } catch let TransformerError.textUnreadable(_, reason) {
+            throw CircuitsError.unreadableFile(path: url.path, reason: reason)
         }
-        return try read(text, graph: graph, file: url.lastPathComponent)
+        return try read(data: data, graph: graph, file: url.lastPathComponent)
     }
 
     /// A hypothesis made in code (built-in circuits): the edges, the named classes (component ids) and the severed

@@ -123,7 +123,8 @@ struct HypothesisDOTReader {
         } else {
             // A target names a component, so suggest among every name (heads as well as inputs).
             guard let receiver = graph.receiver(named: target) else {
-                throw names.error(line, target, .unknownNode, suggestions: graph.suggestions(for: target))
+                throw names.error(line, target, .unknownNode,
+                                  suggestions: HypothesisNames.suggestible(target) ? graph.suggestions(for: target) : [])
             }
             if let label, !label.isEmpty {
                 throw names.error(

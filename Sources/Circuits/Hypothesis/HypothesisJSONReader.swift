@@ -68,7 +68,8 @@ struct HypothesisJSONReader {
                 guard let id = graph.receiver(named: name), case .headInput = graph[id].kind else {
                     let heads = graph.names(role: .receiver).filter { $0.hasSuffix(".q") || $0.hasSuffix(".k") || $0.hasSuffix(".v") }
                     throw names.error(
-                        item.line, name, .notAHeadInput, suggestions: EditDistance.nearest(to: name, among: heads))
+                        item.line, name, .notAHeadInput,
+                        suggestions: HypothesisNames.suggestible(name) ? EditDistance.nearest(to: name, among: heads) : [])
                 }
                 severed?.insert(id)
             }

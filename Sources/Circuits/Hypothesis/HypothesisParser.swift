@@ -172,8 +172,9 @@ struct HypothesisParser {
     private func error(_ line: Int, _ token: String, _ problem: HypothesisProblem, suggest: Bool = true)
         -> CircuitsError
     {
-        let suggestions = suggest ? EditDistance.nearest(to: token, among: graph.names()) : []
+        let suggestions = suggest && HypothesisNames.suggestible(token)
+            ? EditDistance.nearest(to: token, among: graph.names()) : []
         return CircuitsError.hypothesis(
-            file: file, line: line, token: token, problem: problem, suggestions: suggestions)
+            file: file, line: line, token: HypothesisNames.shown(token), problem: problem, suggestions: suggestions)
     }
 }

@@ -51,6 +51,9 @@ struct LineJSON: Sendable {
         }
     }
 
+    /// Arrays and objects may nest this deep; deeper input is refused instead of exhausting the stack.
+    static let maximumDepth = 200
+
     static func parse(_ text: String) throws -> LineJSON {
         var reader = Reader(scalars: Array(text.unicodeScalars))
         reader.skipWhitespace()
@@ -64,6 +67,7 @@ struct LineJSON: Sendable {
         let scalars: [Unicode.Scalar]
         var index = 0
         var line = 1
+        var depth = 0
 
         init(scalars: [Unicode.Scalar]) { self.scalars = scalars }
 
@@ -100,6 +104,14 @@ struct LineJSON: Sendable {
 
         mutating func value() throws -> LineJSON {
             let start = line
+            if current == "{" || current == "[" {
+                depth += 1
+                defer { depth -= 1 }
+                guard depth <= LineJSON.maximumDepth else {
+                    throw error("nested more than \(LineJSON.maximumDepth) levels deep")
+                }
+                return LineJSON(value: current == "{" ? try object() : try array(), line: start)
+            }
             switch current {
             case "{": return LineJSON(value: try object(), line: start)
             case "[": return LineJSON(value: try array(), line: start)

@@ -89,8 +89,10 @@ struct KLBaseline: Sendable {
                     dot = Reductions.dot(probabilities, weightOffset: offset, patched, offset: start, count: width)
                     lse = Reductions.logSumExp(patched, offset: start, count: width)
                 }
-                // KL ≥ 0; the rearranged sum can land a rounding error below it for identical distributions.
-                total += max(0, pDotFull[row] - dot + (lse - lseFull[row]) * pSum[row])
+                // KL ≥ 0; the rearranged sum can land a rounding error below it for identical distributions. NaN
+                // (non-finite patched logits) must pass through to the caller's check, not be clamped to 0.
+                let kl = pDotFull[row] - dot + (lse - lseFull[row]) * pSum[row]
+                total += kl.isNaN ? kl : max(0, kl)
             }
             return reads == 0 ? 0 : total / Double(reads)
         }

@@ -38,6 +38,10 @@ public struct Metric: Sendable {
                 what: "full-model logits", expected: [promptSet.count, promptSet.readCount, -1], found: fullLogits.shape))
         }
         let vocab = fullLogits.shape[2]
+        try Self.checkFinite(fullLogits, what: "the full model's logits on the clean prompts")
+        if let corruptedLogits {
+            try Self.checkFinite(corruptedLogits, what: "the full model's logits on the corrupted prompts")
+        }
         for d in promptSet.outputDims ?? [] where d >= vocab {
             throw CircuitsError.metric(.outputDimOutOfRange(dim: d, vocabularySize: vocab))
         }
@@ -52,6 +56,10 @@ public struct Metric: Sendable {
                 for t in promptSet.correct[i] + promptSet.incorrect[i] where t >= vocab {
                     throw CircuitsError.metric(.answerOutOfRange(prompt: i, token: t, vocabularySize: vocab))
                 }
+            }
+            if let i = promptSet.promptsWithIdenticalAnswers.first {
+                throw CircuitsError.metric(
+                    .identicalAnswers(prompt: i, tokens: Array(Set(promptSet.correct[i])).sorted(), metric: kind.cliName))
             }
         }
         self.kind = kind
@@ -74,7 +82,8 @@ public struct Metric: Sendable {
                 logits: fullLogits, correct: correct, incorrect: incorrect)).mean
             let corrupted = MetricValues(kind: .logitDiff, perPrompt: MetricFunctions.logitDifference(
                 logits: corruptedLogits, correct: correct, incorrect: incorrect)).mean
-            guard clean != corrupted else {
+            // Equal up to rounding counts as equal: the normalisation would divide by noise.
+            guard abs(clean - corrupted) > 1e-6 * max(1, abs(clean), abs(corrupted)) else {
                 throw CircuitsError.metric(.degenerateBaseline(clean: clean, corrupted: corrupted))
             }
             cleanBaseline = clean
@@ -119,7 +128,25 @@ public struct Metric: Sendable {
                 logits: logits, correct: good, incorrect: bad,
                 cleanBaseline: cleanBaseline ?? 0, corruptedBaseline: corruptedBaseline ?? -1)
         }
+        if let k = values.firstIndex(where: { !$0.isFinite }) {
+            throw CircuitsError.metric(.nonFiniteValue(metric: kind.cliName, prompt: prompts[k], value: values[k]))
+        }
         return MetricValues(kind: kind, perPrompt: values)
+    }
+
+    /// Throws `nonFiniteLogits` for the first read row of `logits` (`[nPrompts, nRead, dVocabOut]`) holding NaN
+    /// or ±∞, with how many of each the row has.
+    static func checkFinite(_ logits: Tensor, what: String) throws {
+        let (n, r, _) = MetricFunctions.rows(logits)
+        for i in 0..<n {
+            for j in 0..<r {
+                let row = MetricFunctions.row(logits, i, j)
+                guard row.contains(where: { !$0.isFinite }) else { continue }
+                let nan = row.filter(\.isNaN).count
+                throw CircuitsError.metric(.nonFiniteLogits(
+                    what: what, prompt: i, read: j, nan: nan, infinite: row.count - nan - row.filter(\.isFinite).count))
+            }
+        }
     }
 
     /// Scores one batch straight from the forward pass: picks the read positions out of `batchLogits`

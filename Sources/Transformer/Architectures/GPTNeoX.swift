@@ -20,48 +20,37 @@ enum GPTNeoX: ModelArchitecture {
 
     struct Configuration: Decodable {
         enum CodingKeys: String, CodingKey {
-            case hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
-            case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
-            case hiddenAct = "hidden_act", maxPositionEmbeddings = "max_position_embeddings"
-            case layerNormEps = "layer_norm_eps", vocabSize = "vocab_size", tieWordEmbeddings = "tie_word_embeddings"
-            case useParallelResidual = "use_parallel_residual", attentionBias = "attention_bias"
+            case layerNormEps = "layer_norm_eps", useParallelResidual = "use_parallel_residual"
+            case attentionBias = "attention_bias"
         }
 
-        var hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, vocabSize: Int?
-        var hiddenAct: String
-        var maxPositionEmbeddings: Int
         var layerNormEps: Double
-        var tieWordEmbeddings, useParallelResidual, attentionBias: Bool
+        var useParallelResidual, attentionBias: Bool
+        var shape: HuggingFaceShapeKeys
         var rope: RopeKeys
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize)
-            intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize)
-            numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers)
-            numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads)
-            vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize)
-            hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "gelu"
-            maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 2048
             layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? 1e-5
-            tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
             useParallelResidual = try c.decodeIfPresent(Bool.self, forKey: .useParallelResidual) ?? true
             attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? true
+            shape = try HuggingFaceShapeKeys(from: decoder)
             rope = try RopeKeys(from: decoder)
         }
     }
 
     static func modelConfig(_ raw: Configuration, file: String) throws -> ModelConfig {
-        let shape = try HuggingFaceShape(
-            hiddenSize: raw.hiddenSize, intermediateSize: raw.intermediateSize, layers: raw.numHiddenLayers,
-            heads: raw.numAttentionHeads, kvHeads: nil, headDim: nil, vocabSize: raw.vocabSize,
-            context: raw.maxPositionEmbeddings, file: file)
+        // GPT-NeoX has no grouped key/value heads and no head_dim key.
+        var keys = raw.shape
+        keys.headDim = nil
+        let shape = try HuggingFaceShape(keys, defaultContext: 2048, groupedHeads: false, file: file)
         let rotary = try raw.rope.rotary(headDim: shape.headDim, defaultTheta: 10000, defaultFraction: 0.25, file: file)
         let config = ModelConfig(
             nLayers: shape.layers, dModel: shape.hidden, nHeads: shape.heads, dHead: shape.headDim,
             dMLP: shape.intermediate, nCtx: shape.context, dVocab: shape.vocabulary,
-            activation: try ConfigValues.activation(raw.hiddenAct, key: "hidden_act", file: file),
-            normalization: .layerNorm, layerNormEpsilon: Float(raw.layerNormEps), tiedEmbeddings: raw.tieWordEmbeddings,
+            activation: try ConfigValues.activation(raw.shape.hiddenAct ?? "gelu", key: "hidden_act", file: file),
+            normalization: .layerNorm, layerNormEpsilon: Float(raw.layerNormEps),
+            tiedEmbeddings: raw.shape.tieWordEmbeddings ?? false,
             positionEncoding: .rotary(rotary), parallelResidual: raw.useParallelResidual,
             qkvBias: raw.attentionBias, outputBias: raw.attentionBias, mlpBias: true, architecture: "gpt_neox")
         try ConfigValues.checkEpsilon(config.layerNormEpsilon, key: "layer_norm_eps", file: file)

@@ -19,42 +19,26 @@ enum Gemma2: ModelArchitecture {
 
     struct Configuration: Decodable {
         enum CodingKeys: String, CodingKey {
-            case hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
-            case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
-            case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim"
-            case hiddenActivation = "hidden_activation", hiddenAct = "hidden_act"
-            case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps"
-            case vocabSize = "vocab_size", tieWordEmbeddings = "tie_word_embeddings", attentionBias = "attention_bias"
+            case hiddenActivation = "hidden_activation", rmsNormEps = "rms_norm_eps", attentionBias = "attention_bias"
             case queryPreAttnScalar = "query_pre_attn_scalar", attnLogitSoftcapping = "attn_logit_softcapping"
             case finalLogitSoftcapping = "final_logit_softcapping"
         }
 
-        var hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, vocabSize: Int?
-        var numKeyValueHeads: Int?
-        var headDim: Int
         var hiddenActivation: String
-        var maxPositionEmbeddings: Int
         var rmsNormEps: Double
-        var tieWordEmbeddings, attentionBias: Bool
+        var attentionBias: Bool
         var queryPreAttnScalar: Double
         var attnLogitSoftcapping, finalLogitSoftcapping: Double?
+        var shape: HuggingFaceShapeKeys
         var rope: RopeKeys
         var sliding: SlidingWindowKeys
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize)
-            intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize)
-            numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers)
-            numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads)
-            numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads)
-            headDim = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? 256
-            vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize)
+            shape = try HuggingFaceShapeKeys(from: decoder)
             hiddenActivation = try c.decodeIfPresent(String.self, forKey: .hiddenActivation)
-                ?? c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "gelu_pytorch_tanh"
-            maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 8192
+                ?? shape.hiddenAct ?? "gelu_pytorch_tanh"
             rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6
-            tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? true
             attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
             queryPreAttnScalar = try c.decodeIfPresent(Double.self, forKey: .queryPreAttnScalar) ?? 256
             attnLogitSoftcapping = try c.decodeIfPresent(Double.self, forKey: .attnLogitSoftcapping)
@@ -65,10 +49,7 @@ enum Gemma2: ModelArchitecture {
     }
 
     static func modelConfig(_ raw: Configuration, file: String) throws -> ModelConfig {
-        let shape = try HuggingFaceShape(
-            hiddenSize: raw.hiddenSize, intermediateSize: raw.intermediateSize, layers: raw.numHiddenLayers,
-            heads: raw.numAttentionHeads, kvHeads: raw.numKeyValueHeads, headDim: raw.headDim,
-            vocabSize: raw.vocabSize, context: raw.maxPositionEmbeddings, file: file)
+        let shape = try HuggingFaceShape(raw.shape, defaultContext: 8192, defaultHeadDim: 256, file: file)
         let rotary = try raw.rope.rotary(headDim: shape.headDim, defaultTheta: 10000, file: file)
         // transformers < 4.53: `is_sliding = not bool(layer_idx % 2)`.
         let sliding = try raw.sliding.slidingLayers(nLayers: shape.layers, file: file) { $0 % 2 == 0 }
@@ -86,7 +67,7 @@ enum Gemma2: ModelArchitecture {
             dHead: shape.headDim, dMLP: shape.intermediate, nCtx: shape.context, dVocab: shape.vocabulary,
             activation: try ConfigValues.activation(raw.hiddenActivation, key: "hidden_activation", file: file),
             gatedMLP: true, normalization: .rmsNorm, layerNormEpsilon: Float(raw.rmsNormEps),
-            tiedEmbeddings: raw.tieWordEmbeddings, attentionScale: Float(raw.queryPreAttnScalar.squareRoot()),
+            tiedEmbeddings: raw.shape.tieWordEmbeddings ?? true, attentionScale: Float(raw.queryPreAttnScalar.squareRoot()),
             positionEncoding: .rotary(rotary), attentionSoftcap: raw.attnLogitSoftcapping.map(Float.init),
             finalLogitSoftcap: raw.finalLogitSoftcapping.map(Float.init),
             slidingWindow: sliding.isEmpty ? nil : raw.sliding.slidingWindow, slidingLayers: sliding,

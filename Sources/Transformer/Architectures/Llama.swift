@@ -19,59 +19,40 @@ enum Llama: ModelArchitecture {
 
     struct Configuration: Decodable {
         enum CodingKeys: String, CodingKey {
-            case modelType = "model_type", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
-            case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
-            case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim", hiddenAct = "hidden_act"
-            case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps"
-            case vocabSize = "vocab_size", tieWordEmbeddings = "tie_word_embeddings"
+            case modelType = "model_type", rmsNormEps = "rms_norm_eps"
             case attentionBias = "attention_bias", mlpBias = "mlp_bias"
         }
 
         var modelType: String
-        var hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, vocabSize: Int?
-        var numKeyValueHeads, headDim: Int?
-        var hiddenAct: String
-        var maxPositionEmbeddings: Int
         var rmsNormEps: Double
-        var tieWordEmbeddings, attentionBias, mlpBias: Bool
+        var attentionBias, mlpBias: Bool
+        var shape: HuggingFaceShapeKeys
         var rope: RopeKeys
         var sliding: SlidingWindowKeys
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "llama"
-            let mistral = modelType == "mistral"
-            hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize)
-            intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize)
-            numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers)
-            numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads)
-            numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads)
-            headDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
-            vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize)
-            hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu"
-            maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? (mistral ? 32768 : 2048)
             rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6
-            tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
             attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? false
             mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? false
+            shape = try HuggingFaceShapeKeys(from: decoder)
             rope = try RopeKeys(from: decoder)
             sliding = try SlidingWindowKeys(from: decoder)
         }
     }
 
     static func modelConfig(_ raw: Configuration, file: String) throws -> ModelConfig {
-        let shape = try HuggingFaceShape(
-            hiddenSize: raw.hiddenSize, intermediateSize: raw.intermediateSize, layers: raw.numHiddenLayers,
-            heads: raw.numAttentionHeads, kvHeads: raw.numKeyValueHeads, headDim: raw.headDim,
-            vocabSize: raw.vocabSize, context: raw.maxPositionEmbeddings, file: file)
+        let shape = try HuggingFaceShape(raw.shape, defaultContext: raw.modelType == "mistral" ? 32768 : 2048, file: file)
         let rotary = try raw.rope.rotary(headDim: shape.headDim, defaultTheta: 10000, file: file)
         let sliding = try raw.sliding.slidingLayers(nLayers: shape.layers, file: file) { _ in true }
         var config = ModelConfig(
             nLayers: shape.layers, dModel: shape.hidden, nHeads: shape.heads, nKVHeads: shape.kvHeads,
             dHead: shape.headDim, dMLP: shape.intermediate, nCtx: shape.context, dVocab: shape.vocabulary,
-            activation: try ConfigValues.activation(raw.hiddenAct, key: "hidden_act", file: file), gatedMLP: true,
-            normalization: .rmsNorm, layerNormEpsilon: Float(raw.rmsNormEps), tiedEmbeddings: raw.tieWordEmbeddings,
-            positionEncoding: .rotary(rotary), slidingWindow: sliding.isEmpty ? nil : raw.sliding.slidingWindow,
+            activation: try ConfigValues.activation(raw.shape.hiddenAct ?? "silu", key: "hidden_act", file: file),
+            gatedMLP: true, normalization: .rmsNorm, layerNormEpsilon: Float(raw.rmsNormEps),
+            tiedEmbeddings: raw.shape.tieWordEmbeddings ?? false, positionEncoding: .rotary(rotary),
+            slidingWindow: sliding.isEmpty ? nil : raw.sliding.slidingWindow,
             slidingLayers: sliding, qkvBias: raw.attentionBias, outputBias: raw.attentionBias, mlpBias: raw.mlpBias,
             architecture: raw.modelType)
         try ConfigValues.checkEpsilon(config.layerNormEpsilon, key: "rms_norm_eps", file: file)
@@ -81,31 +62,6 @@ enum Llama: ModelArchitecture {
 
     static func weights(_ r: inout WeightReader, config: ModelConfig) throws -> TransformerWeights {
         try LlamaLayout.weights(&r, config: config)
-    }
-}
-
-/// The sizes every Hugging Face decoder configuration states, checked.
-struct HuggingFaceShape {
-    let hidden, intermediate, layers, heads, kvHeads, headDim, vocabulary, context: Int
-
-    init(
-        hiddenSize: Int?, intermediateSize: Int?, layers: Int?, heads: Int?, kvHeads: Int?, headDim: Int?,
-        vocabSize: Int?, context: Int, file: String, hiddenKey: String = "hidden_size",
-        intermediateKey: String = "intermediate_size", layersKey: String = "num_hidden_layers",
-        headsKey: String = "num_attention_heads"
-    ) throws {
-        func need(_ value: Int?, _ key: String) throws -> Int {
-            try ConfigValues.positive(ConfigValues.require(value, key, file: file), key, file: file)
-        }
-        hidden = try need(hiddenSize, hiddenKey)
-        intermediate = try need(intermediateSize, intermediateKey)
-        self.layers = try need(layers, layersKey)
-        self.heads = try need(heads, headsKey)
-        self.kvHeads = try ConfigValues.keyValueHeads(kvHeads, heads: self.heads, file: file)
-        self.headDim = try ConfigValues.headWidth(
-            explicit: headDim, width: hidden, heads: self.heads, widthKey: hiddenKey, headsKey: headsKey, file: file)
-        vocabulary = try need(vocabSize, "vocab_size")
-        self.context = try ConfigValues.positive(context, "max_position_embeddings", file: file)
     }
 }
 

@@ -35,14 +35,16 @@ extension ModelArchitecture {
 /// The registered model families, by `model_type`.
 public enum ModelArchitectures {
     /// One line per family.
-    static let registered: [any ModelArchitecture.Type] = [
-        GPT2.self,
-        Llama.self,
-        Qwen2.self,
-        GPTNeoX.self,
-        Gemma2.self,
-        TransformerLensExport.self,
-    ]
+    static var registered: [any ModelArchitecture.Type] {
+        [
+            GPT2.self,
+            Llama.self,
+            Qwen2.self,
+            GPTNeoX.self,
+            Gemma2.self,
+            TransformerLensExport.self,
+        ]
+    }
 
     /// Every `model_type` circuitry reads, sorted.
     public static var supportedModelTypes: [String] {

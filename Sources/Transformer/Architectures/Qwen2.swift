@@ -12,45 +12,25 @@ enum Qwen2: ModelArchitecture {
 
     struct Configuration: Decodable {
         enum CodingKeys: String, CodingKey {
-            case hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
-            case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
-            case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim", hiddenAct = "hidden_act"
-            case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps"
-            case vocabSize = "vocab_size", tieWordEmbeddings = "tie_word_embeddings"
+            case rmsNormEps = "rms_norm_eps"
         }
 
-        var hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, vocabSize: Int?
-        var numKeyValueHeads, headDim: Int?
-        var hiddenAct: String
-        var maxPositionEmbeddings: Int
         var rmsNormEps: Double
-        var tieWordEmbeddings: Bool
+        var shape: HuggingFaceShapeKeys
         var rope: RopeKeys
         var sliding: SlidingWindowKeys
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize)
-            intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize)
-            numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers)
-            numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads)
-            numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads)
-            headDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
-            vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize)
-            hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu"
-            maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 32768
             rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-6
-            tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
+            shape = try HuggingFaceShapeKeys(from: decoder)
             rope = try RopeKeys(from: decoder)
             sliding = try SlidingWindowKeys(from: decoder)
         }
     }
 
     static func modelConfig(_ raw: Configuration, file: String) throws -> ModelConfig {
-        let shape = try HuggingFaceShape(
-            hiddenSize: raw.hiddenSize, intermediateSize: raw.intermediateSize, layers: raw.numHiddenLayers,
-            heads: raw.numAttentionHeads, kvHeads: raw.numKeyValueHeads, headDim: raw.headDim,
-            vocabSize: raw.vocabSize, context: raw.maxPositionEmbeddings, file: file)
+        let shape = try HuggingFaceShape(raw.shape, defaultContext: 32768, file: file)
         let rotary = try raw.rope.rotary(headDim: shape.headDim, defaultTheta: 10000, file: file)
         // Hugging Face ignores `sliding_window` unless `use_sliding_window` is set.
         let sliding = raw.sliding.useSlidingWindow == true
@@ -59,8 +39,9 @@ enum Qwen2: ModelArchitecture {
         let config = ModelConfig(
             nLayers: shape.layers, dModel: shape.hidden, nHeads: shape.heads, nKVHeads: shape.kvHeads,
             dHead: shape.headDim, dMLP: shape.intermediate, nCtx: shape.context, dVocab: shape.vocabulary,
-            activation: try ConfigValues.activation(raw.hiddenAct, key: "hidden_act", file: file), gatedMLP: true,
-            normalization: .rmsNorm, layerNormEpsilon: Float(raw.rmsNormEps), tiedEmbeddings: raw.tieWordEmbeddings,
+            activation: try ConfigValues.activation(raw.shape.hiddenAct ?? "silu", key: "hidden_act", file: file),
+            gatedMLP: true, normalization: .rmsNorm, layerNormEpsilon: Float(raw.rmsNormEps),
+            tiedEmbeddings: raw.shape.tieWordEmbeddings ?? false,
             positionEncoding: .rotary(rotary), slidingWindow: sliding.isEmpty ? nil : raw.sliding.slidingWindow,
             slidingLayers: sliding, qkvBias: true, outputBias: false, mlpBias: false, architecture: "qwen2")
         try ConfigValues.checkEpsilon(config.layerNormEpsilon, key: "rms_norm_eps", file: file)

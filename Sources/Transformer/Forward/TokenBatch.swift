@@ -56,7 +56,7 @@ public enum ReadPositions: Sendable, Equatable {
     case perPrompt([[Int]])
 
     /// The positions of every prompt, validated against the batch.
-    func resolve(batch: Int, length: Int) throws -> [[Int]] {
+    public func resolve(batch: Int, length: Int) throws -> [[Int]] {
         let lists: [[Int]]
         switch self {
         case .last: lists = Array(repeating: [length - 1], count: batch)

@@ -18,7 +18,7 @@ public struct TransformerRunner {
     private var normed = Tensor(shape: [0])
     /// `[rows, 3·nHeads·dHead]`: every head's q, k, v (the ungrouped layout of `HeadInputLayout`).
     private var qkv = Tensor(shape: [0])
-    /// `[rows, dAttention]`: heads' z side by side.
+    /// `[rows, nHeads·dHead]`: heads' z side by side.
     private var z = Tensor(shape: [0])
     /// `[rows, dModel]`: attention output and, later, MLP output.
     private var blockOut = Tensor(shape: [0])
@@ -150,8 +150,9 @@ public struct TransformerRunner {
         let c = model.config
         resid.resize(to: [rows, c.dModel])
         normed.resize(to: [rows, c.dModel])
-        qkv.resize(to: [rows, 3 * c.dAttention])
-        z.resize(to: [rows, c.dAttention])
+        let layout = HeadInputLayout(config: c)
+        qkv.resize(to: [rows, layout.activationWidth])
+        z.resize(to: [rows, layout.headsWidth])
         blockOut.resize(to: [rows, c.dModel])
         if c.parallelResidual && c.hasMLP { mlpInput.resize(to: [rows, c.dModel]) }
         if mlpScratch.normed.count != rows * c.dModel { mlpScratch = MLPScratch(config: c, rows: rows) }
