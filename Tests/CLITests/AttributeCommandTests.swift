@@ -138,4 +138,27 @@ struct AttributeCommandTests {
         let edges = try CLI.run(["discover"] + args + ["--threshold", "0.1", "--edges", "5"])
         #expect(edges.status != 0 && edges.stderr.contains("--edges is for attribution methods"))
     }
+
+    /// Outputs go through the same writer as every command: `-` is standard output alone (the summary moves to
+    /// stderr), a folder is refused before any work, an attribution run has no state file.
+    @Test func outputsFollowTheCommonRules() throws {
+        let folder = try CLI.scratchFolder("attribute-outputs")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let args = try Self.tinyArguments()
+        let dash = try CLI.run(["attribute"] + args + ["--method", "eap", "--out", "-", "--top", "2"])
+        #expect(dash.status == 0, "\(dash.stderr)")
+        #expect((try? JSONSerialization.jsonObject(with: Data(dash.stdout.utf8))) != nil, "stdout is the scores alone")
+        #expect(dash.stderr.contains("eap scores of 262 edges") && !dash.stderr.contains("wrote"))
+        let intoFolder = try CLI.run(["attribute"] + args + ["--method", "eap", "--out", folder.path])
+        #expect(intoFolder.status != 0 && intoFolder.stderr.contains("cannot write --out"))
+        #expect(!intoFolder.stderr.contains("attribute: 1/"), "refused before the model ran")
+        let json = try CLI.run(["discover"] + args + ["--method", "eap", "--edges", "20", "--json", "-"], directory: folder)
+        #expect(json.status == 0, "\(json.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((report?["settings"] as? [String: Any])?["method"] as? String == "eap")
+        #expect(json.stderr.contains("circuit: ") && !FileManager.default.fileExists(
+            atPath: folder.appendingPathComponent("-.state").path))
+        let state = try CLI.run(["discover"] + args + ["--method", "eap", "--edges", "20", "--state", "s"])
+        #expect(state.status != 0 && state.stderr.contains("--state belong to ACDC runs"))
+    }
 }
