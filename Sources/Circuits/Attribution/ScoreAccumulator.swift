@@ -51,14 +51,17 @@ struct ScoreAccumulator {
             let before = graph.headSender(layer: layer, head: 0).rawValue
             let limit = before + graph.nHeads
             products.resize(to: [limit, receivers])
-            log.gemm(delta, MatrixSlice(offset: 0, rows: before, cols: n), g, MatrixSlice(offset: 0, rows: receivers, cols: n),
-                     transposeB: true, into: &products, MatrixSlice(offset: 0, rows: before, cols: receivers))
+            // Outputs of a few thousand elements over millions of rows: the row dimension is what can be shared
+            // between workers.
+            BLAS.gemmSplittingInner(delta, MatrixSlice(offset: 0, rows: before, cols: n),
+                                    g, MatrixSlice(offset: 0, rows: receivers, cols: n),
+                                    into: &products, MatrixSlice(offset: 0, rows: before, cols: receivers))
             if receivers > 3 * graph.nHeads {
                 let mlp = receivers - 1
-                log.gemm(delta, MatrixSlice(offset: before * n, rows: graph.nHeads, cols: n),
-                         g, MatrixSlice(offset: mlp * n, rows: 1, cols: n), transposeB: true,
-                         into: &products, MatrixSlice(offset: before * receivers + mlp, rows: graph.nHeads, cols: 1,
-                                                      rowStride: receivers))
+                BLAS.gemmSplittingInner(delta, MatrixSlice(offset: before * n, rows: graph.nHeads, cols: n),
+                                        g, MatrixSlice(offset: mlp * n, rows: 1, cols: n),
+                                        into: &products, MatrixSlice(offset: before * receivers + mlp, rows: graph.nHeads,
+                                                                     cols: 1, rowStride: receivers))
             }
             scatter(receivers: ids, width: receivers)
         }

@@ -1,3 +1,4 @@
+import Dispatch
 /// Per-row statistics of a normalisation's input, the part of its forward pass a backward needs (llm.c's
 /// `layernorm_forward` keeps `mean` and `rstd` the same way). Computed with the forward kernel's own summation
 /// order, so that the backward differentiates exactly the function the forward evaluated.
@@ -91,69 +92,94 @@ enum NormBackward {
         precondition(offset + rows * width <= gradient.count && (inputRow + rows) * width <= input.count
                      && statistics.rows >= rows && weight.count == width, "norm backward: sizes")
         if let sumOffset { precondition(sumOffset + rows * width <= sum.count, "norm backward: sum too small") }
-        let n = Float(width)
+        let mean = statistics.mean, rstd = statistics.rstd
         gradient.withUnsafeMutableBufferPointer { gp in
             input.withUnsafeBufferPointer { xp in
                 weight.withUnsafeBufferPointer { wp in
                     sum.withUnsafeMutableBufferPointer { sp in
                         guard let g = gp.baseAddress, let x = xp.baseAddress, let w = wp.baseAddress else { return }
-                        for r in 0..<rows {
-                            let gi = offset + r * width, xi = (inputRow + r) * width
-                            let mean = centred ? statistics.mean[r] : 0
-                            let rstd = statistics.rstd[r]
-                            let vm = FastMath.V(repeating: mean), vr = FastMath.V(repeating: rstd)
-                            // Pass 1: Σ γ·dy and Σ γ·dy·x̂.
-                            var a1 = FastMath.V(), a2 = FastMath.V()
-                            var j = 0
-                            while j + FastMath.width <= width {
-                                let gw = FastMath.load(g, gi + j) * FastMath.load(w, j)
-                                let xh = (FastMath.load(x, xi + j) - vm) * vr
-                                a1 += gw
-                                a2 += gw * xh
-                                j += FastMath.width
+                        // Addresses travel to the workers as integers: rows write disjoint parts of g and sum.
+                        let base = (g: Int(bitPattern: g), x: Int(bitPattern: x), w: Int(bitPattern: w),
+                                    s: Int(bitPattern: sp.baseAddress))
+                        let block: @Sendable (Range<Int>) -> Void = { range in
+                            let s = UnsafeMutablePointer<Float>(bitPattern: base.s)
+                            for r in range {
+                                row(r, g: UnsafeMutablePointer<Float>(bitPattern: base.g)!, gi: offset + r * width,
+                                    x: UnsafePointer<Float>(bitPattern: base.x)!, xi: (inputRow + r) * width,
+                                    w: UnsafePointer<Float>(bitPattern: base.w)!, width: width,
+                                    mean: centred ? mean[r] : 0, rstd: rstd[r], centred: centred,
+                                    sum: sumOffset.flatMap { so in s.map { ($0, so + r * width) } })
                             }
-                            var s1 = a1.sum(), s2 = a2.sum()
-                            while j < width {
-                                let gw = g[gi + j] * w[j]
-                                s1 += gw
-                                s2 += gw * (x[xi + j] - mean) * rstd
-                                j += 1
-                            }
-                            let m1 = centred ? s1 / n : 0, m2 = s2 / n
-                            let vm1 = FastMath.V(repeating: m1), vm2 = FastMath.V(repeating: m2)
-                            // Pass 2: dx = rstd·(γ·dy − m1 − x̂·m2).
-                            j = 0
-                            if let so = sumOffset, let s = sp.baseAddress {
-                                let si = so + r * width
-                                while j + FastMath.width <= width {
-                                    let gw = FastMath.load(g, gi + j) * FastMath.load(w, j)
-                                    let xh = (FastMath.load(x, xi + j) - vm) * vr
-                                    let dx = vr * (gw - vm1 - xh * vm2)
-                                    FastMath.store(dx, g, gi + j)
-                                    FastMath.store(FastMath.load(s, si + j) + dx, s, si + j)
-                                    j += FastMath.width
-                                }
-                                while j < width {
-                                    let dx = rstd * (g[gi + j] * w[j] - m1 - (x[xi + j] - mean) * rstd * m2)
-                                    g[gi + j] = dx
-                                    s[si + j] += dx
-                                    j += 1
-                                }
-                            } else {
-                                while j + FastMath.width <= width {
-                                    let gw = FastMath.load(g, gi + j) * FastMath.load(w, j)
-                                    let xh = (FastMath.load(x, xi + j) - vm) * vr
-                                    FastMath.store(vr * (gw - vm1 - xh * vm2), g, gi + j)
-                                    j += FastMath.width
-                                }
-                                while j < width {
-                                    g[gi + j] = rstd * (g[gi + j] * w[j] - m1 - (x[xi + j] - mean) * rstd * m2)
-                                    j += 1
-                                }
+                        }
+                        // Each row is computed the same way whichever worker takes it: the bits do not depend on
+                        // the split. Small inputs stay on the calling thread.
+                        let workers = rows * width >= 1 << 16 ? min(BLAS.threads, rows) : 1
+                        if workers <= 1 {
+                            block(0..<rows)
+                        } else {
+                            DispatchQueue.concurrentPerform(iterations: workers) { i in
+                                block((rows * i / workers)..<(rows * (i + 1) / workers))
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// One row: dx = rstd·(γ·dy − mean(γ·dy) − x̂·mean(γ·dy·x̂)) in place of dy, added to `sum` when given.
+    private static func row(
+        _ r: Int, g: UnsafeMutablePointer<Float>, gi: Int, x: UnsafePointer<Float>, xi: Int, w: UnsafePointer<Float>,
+        width: Int, mean: Float, rstd: Float, centred: Bool, sum: (UnsafeMutablePointer<Float>, Int)?
+    ) {
+        let n = Float(width)
+        let vm = FastMath.V(repeating: mean), vr = FastMath.V(repeating: rstd)
+        // Pass 1: Σ γ·dy and Σ γ·dy·x̂.
+        var a1 = FastMath.V(), a2 = FastMath.V()
+        var j = 0
+        while j + FastMath.width <= width {
+            let gw = FastMath.load(g, gi + j) * FastMath.load(w, j)
+            let xh = (FastMath.load(x, xi + j) - vm) * vr
+            a1 += gw
+            a2 += gw * xh
+            j += FastMath.width
+        }
+        var s1 = a1.sum(), s2 = a2.sum()
+        while j < width {
+            let gw = g[gi + j] * w[j]
+            s1 += gw
+            s2 += gw * (x[xi + j] - mean) * rstd
+            j += 1
+        }
+        let m1 = centred ? s1 / n : 0, m2 = s2 / n
+        let vm1 = FastMath.V(repeating: m1), vm2 = FastMath.V(repeating: m2)
+        // Pass 2: dx = rstd·(γ·dy − m1 − x̂·m2).
+        j = 0
+        if let (s, si) = sum {
+            while j + FastMath.width <= width {
+                let gw = FastMath.load(g, gi + j) * FastMath.load(w, j)
+                let xh = (FastMath.load(x, xi + j) - vm) * vr
+                let dx = vr * (gw - vm1 - xh * vm2)
+                FastMath.store(dx, g, gi + j)
+                FastMath.store(FastMath.load(s, si + j) + dx, s, si + j)
+                j += FastMath.width
+            }
+            while j < width {
+                let dx = rstd * (g[gi + j] * w[j] - m1 - (x[xi + j] - mean) * rstd * m2)
+                g[gi + j] = dx
+                s[si + j] += dx
+                j += 1
+            }
+        } else {
+            while j + FastMath.width <= width {
+                let gw = FastMath.load(g, gi + j) * FastMath.load(w, j)
+                let xh = (FastMath.load(x, xi + j) - vm) * vr
+                FastMath.store(vr * (gw - vm1 - xh * vm2), g, gi + j)
+                j += FastMath.width
+            }
+            while j < width {
+                g[gi + j] = rstd * (g[gi + j] * w[j] - m1 - (x[xi + j] - mean) * rstd * m2)
+                j += 1
             }
         }
     }
