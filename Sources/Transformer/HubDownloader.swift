@@ -24,10 +24,14 @@ public struct HubDownloader: Sendable {
     public struct FileRequest: Sendable, Equatable {
         public var name: String
         public var required: Bool
+        /// For weights: the index of the sharded layout (`model.safetensors.index.json`), fetched with every shard
+        /// its `weight_map` lists when `name` itself is missing, as `transformers` does for large models.
+        public var shardIndex: String?
 
-        public init(_ name: String, required: Bool) {
+        public init(_ name: String, required: Bool, shardIndex: String? = nil) {
             self.name = name
             self.required = required
+            self.shardIndex = shardIndex
         }
     }
 
@@ -42,10 +46,11 @@ public struct HubDownloader: Sendable {
         public let missingOptionalFiles: [String]
     }
 
-    /// The files a GPT-2-style model needs: weights and config, plus the byte-level BPE tokenizer if present.
+    /// The files a model needs: config and weights (one file, or the shards of a sharded checkpoint), plus the
+    /// byte-level BPE tokenizer if present.
     public static let defaultFiles: [FileRequest] = [
         FileRequest("config.json", required: true),
-        FileRequest("model.safetensors", required: true),
+        FileRequest("model.safetensors", required: true, shardIndex: "model.safetensors.index.json"),
         FileRequest("vocab.json", required: false),
         FileRequest("merges.txt", required: false),
     ]
@@ -129,21 +134,41 @@ public struct HubDownloader: Sendable {
         var commit: String?
         var present: [String] = []
         var missing: [String] = []
-        for request in files {
-            let url = resolveURL(repo: repo, revision: revision, file: request.name)
-            guard let metadata = try await fetchMetadata(url: url, file: request.name, required: request.required) else {
-                missing.append(request.name)
-                continue
-            }
+        /// Fetches one file into the cache and links it into the snapshot; false for a missing optional file.
+        func fetch(_ name: String, required: Bool) async throws -> Bool {
+            let url = resolveURL(repo: repo, revision: revision, file: name)
+            guard let metadata = try await fetchMetadata(url: url, file: name, required: required) else { return false }
             if let commit, commit != metadata.commit {
                 throw TransformerError.downloadFailed(
                     url: url.absoluteString,
                     reason: "the repository changed during the download (commit \(metadata.commit), earlier files \(commit)); run again")
             }
             commit = metadata.commit
-            let blob = try await fetchBlob(metadata, file: request.name, repoDirectory: repoDirectory, progress: progress)
-            try HubCacheLayout.link(blob: blob, file: request.name, commit: metadata.commit, repoDirectory: repoDirectory)
-            present.append(request.name)
+            let blob = try await fetchBlob(metadata, file: name, repoDirectory: repoDirectory, progress: progress)
+            try HubCacheLayout.link(blob: blob, file: name, commit: metadata.commit, repoDirectory: repoDirectory)
+            present.append(name)
+            return true
+        }
+        for request in files {
+            guard let index = request.shardIndex else {
+                if try await !fetch(request.name, required: request.required) { missing.append(request.name) }
+                continue
+            }
+            if try await fetch(request.name, required: false) { continue }
+            do {
+                guard try await fetch(index, required: request.required) else {
+                    missing.append(request.name)
+                    continue
+                }
+            } catch TransformerError.downloadFailed(let url, let reason) {
+                throw TransformerError.downloadFailed(
+                    url: url, reason: reason + "; \(request.name) is missing too, so the repository has no safetensors weights")
+            }
+            guard let commit else { continue }
+            let snapshot = repoDirectory.appendingPathComponent("snapshots/\(commit)", isDirectory: true)
+            for shard in try ModelLoader.shards(listedIn: snapshot.appendingPathComponent(index), directory: snapshot) {
+                _ = try await fetch(shard.lastPathComponent, required: true)
+            }
         }
         guard let commit else {
             throw TransformerError.downloadFailed(url: resolveURL(repo: repo, revision: revision, file: "").absoluteString, reason: "no files requested")

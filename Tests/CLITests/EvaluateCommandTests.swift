@@ -64,19 +64,19 @@ struct EvaluateCommandTests {
         // Well-formed XML, whatever renders it.
         let parser = XMLParser(data: svgs[0])
         #expect(parser.parse(), "SVG is not well-formed XML: \(String(describing: parser.parserError))")
-        // And rsvg-convert (Debian's librsvg2-bin) renders it, when installed.
+        // And a real SVG renderer draws it: rsvg-convert (Debian's librsvg2-bin, installed by README's test command).
         let rsvg = "/usr/bin/rsvg-convert"
-        if FileManager.default.isExecutableFile(atPath: rsvg) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: rsvg)
-            process.arguments = [folder.appendingPathComponent("a.svg").path, "-o", folder.appendingPathComponent("a.png").path]
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
-            let png = try Data(contentsOf: folder.appendingPathComponent("a.png"))
-            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
-        }
+        try #require(FileManager.default.isExecutableFile(atPath: rsvg),
+                     "rsvg-convert is missing: apt-get install librsvg2-bin (README, \"Run the tests\")")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: rsvg)
+        process.arguments = [folder.appendingPathComponent("a.svg").path, "-o", folder.appendingPathComponent("a.png").path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let png = try Data(contentsOf: folder.appendingPathComponent("a.png"))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
     }
 
     /// README's plot: the ACDC ranking of docs/toy-ioi-circuit.json against the EAP-IG-inputs ranking of

@@ -13,24 +13,10 @@ import Transformer
 
     @Test(arguments: [AblationKind.resample, .zero], masks)
     func patchedLogitsMatchAutoCircuit(ablation: AblationKind, mask: String) throws {
-        let model = try ExecutorFixtures.tinyGPT2()
-        let tokens = try ExecutorFixtures.tokens()
-        let graph = CircuitGraph(config: model.config)
-        var executor = try EdgePatchingExecutor(
-            model: model, graph: graph, clean: tokens.clean_tokens, corrupted: tokens.corrupted_tokens,
-            ablation: ablation, readPositions: .all)
-        let reference = try ExecutorFixtures.json("edge_patching.json")
-        let masks = try #require(reference["masks"] as? [String: Any])
-        let entry = try #require(masks[mask] as? [String: Any])
-        let ablated = try #require(entry["ablated_edges"] as? [[String]])
-        var circuit = Circuit.full(graph)
-        for pair in ablated {
-            let edge = try #require(graph.edge(sender: pair[0], receiver: pair[1]), "no edge \(pair)")
-            circuit.remove(edge)
-        }
-        #expect(circuit.ablatedCount == ablated.count)
-        let expected = try SafetensorsFile(url: ExecutorFixtures.url("executor/edge_patching.safetensors"))
-            .tensor(named: "\(ablation.rawValue).\(mask).logits")
+        var (executor, graph, tokens) = try ExecutorFixtures.referenceExecutor(ablation: ablation, readPositions: .all)
+        let (entry, circuit, ablatedCount, expected) = try ExecutorFixtures.referenceMask(
+            mask, graph: graph, ablation: ablation)
+        #expect(circuit.ablatedCount == ablatedCount)
         let incremental = executor.logits(keeping: circuit)
         expectClose(incremental, expected, atol: 1e-4, "\(ablation) \(mask)")
         let full = executor.logits(keeping: circuit, recomputeEverything: true)
@@ -45,20 +31,9 @@ import Transformer
     /// still match auto-circuit's logits there.
     @Test(arguments: [AblationKind.resample, .zero], ["random10", "random50", "random90", "all"])
     func lastPositionOnlyMatchesAutoCircuit(ablation: AblationKind, mask: String) throws {
-        let model = try ExecutorFixtures.tinyGPT2()
-        let tokens = try ExecutorFixtures.tokens()
-        let graph = CircuitGraph(config: model.config)
-        var executor = try EdgePatchingExecutor(
-            model: model, graph: graph, clean: tokens.clean_tokens, corrupted: tokens.corrupted_tokens,
-            ablation: ablation, readPositions: .last)
-        let reference = try ExecutorFixtures.json("edge_patching.json")
-        let entry = try #require((reference["masks"] as? [String: Any])?[mask] as? [String: Any])
-        var circuit = Circuit.full(graph)
-        for pair in try #require(entry["ablated_edges"] as? [[String]]) {
-            circuit.remove(try #require(graph.edge(sender: pair[0], receiver: pair[1])))
-        }
-        let expected = try SafetensorsFile(url: ExecutorFixtures.url("executor/edge_patching.safetensors"))
-            .tensor(named: "\(ablation.rawValue).\(mask).logits").reshapedLast()
+        var (executor, graph, _) = try ExecutorFixtures.referenceExecutor(ablation: ablation, readPositions: .last)
+        let reference = try ExecutorFixtures.referenceMask(mask, graph: graph, ablation: ablation)
+        let (circuit, expected) = (reference.circuit, reference.logits.reshapedLast())
         expectClose(executor.logits(keeping: circuit), expected, atol: 1e-4, "\(ablation) \(mask), last position")
         expectClose(executor.logits(keeping: circuit, recomputeEverything: true), expected, atol: 1e-4,
                     "\(ablation) \(mask), last position, recomputing everything")

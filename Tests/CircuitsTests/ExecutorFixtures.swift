@@ -32,6 +32,36 @@ enum ExecutorFixtures {
         return try #require(object as? [String: Any])
     }
 
+    /// An executor on the tiny GPT-2 and its reference prompts, as auto-circuit's reference runs were made.
+    static func referenceExecutor(
+        ablation: AblationKind, readPositions: ReadPositions
+    ) throws -> (executor: EdgePatchingExecutor, graph: CircuitGraph, tokens: Tokens) {
+        let model = try tinyGPT2()
+        let tokens = try tokens()
+        let graph = CircuitGraph(config: model.config)
+        let executor = try EdgePatchingExecutor(
+            model: model, graph: graph, clean: tokens.clean_tokens, corrupted: tokens.corrupted_tokens,
+            ablation: ablation, readPositions: readPositions)
+        return (executor, graph, tokens)
+    }
+
+    /// One of auto-circuit's reference masks (`edge_patching.json`): its entry, the circuit without its ablated
+    /// edges, and the patched logits `[batch, pos, vocab]` auto-circuit computed under `ablation`.
+    static func referenceMask(
+        _ mask: String, graph: CircuitGraph, ablation: AblationKind
+    ) throws -> (entry: [String: Any], circuit: Circuit, ablatedCount: Int, logits: Tensor) {
+        let reference = try json("edge_patching.json")
+        let entry = try #require((reference["masks"] as? [String: Any])?[mask] as? [String: Any])
+        let ablated = try #require(entry["ablated_edges"] as? [[String]])
+        var circuit = Circuit.full(graph)
+        for pair in ablated {
+            circuit.remove(try #require(graph.edge(sender: pair[0], receiver: pair[1]), "no edge \(pair)"))
+        }
+        let logits = try SafetensorsFile(url: url("executor/edge_patching.safetensors"))
+            .tensor(named: "\(ablation.rawValue).\(mask).logits")
+        return (entry, circuit, ablated.count, logits)
+    }
+
     /// Mean over prompts of logit[answer] − logit[wrong] at read position `index` of `[batch, read, vocab]` logits.
     static func logitDifference(_ logits: Tensor, tokens: Tokens, index: Int = 0) -> Double {
         var sum = 0.0

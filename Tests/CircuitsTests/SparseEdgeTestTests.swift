@@ -12,27 +12,14 @@ import Transformer
     /// one receiver at a time from the full circuit.
     @Test(arguments: [AblationKind.resample, .zero], EdgePatchingReferenceTests.masks)
     func sparseStatesMatchAutoCircuit(ablation: AblationKind, mask: String) throws {
-        let model = try ExecutorFixtures.tinyGPT2()
-        let tokens = try ExecutorFixtures.tokens()
-        let graph = CircuitGraph(config: model.config)
-        var executor = try EdgePatchingExecutor(
-            model: model, graph: graph, clean: tokens.clean_tokens, corrupted: tokens.corrupted_tokens,
-            ablation: ablation, readPositions: .all)
-        let reference = try ExecutorFixtures.json("edge_patching.json")
-        let entry = try #require((reference["masks"] as? [String: Any])?[mask] as? [String: Any])
-        var circuit = Circuit.full(graph)
-        for pair in try #require(entry["ablated_edges"] as? [[String]]) {
-            circuit.remove(try #require(graph.edge(sender: pair[0], receiver: pair[1])))
-        }
-        let expected = try SafetensorsFile(url: ExecutorFixtures.url("executor/edge_patching.safetensors"))
-            .tensor(named: "\(ablation.rawValue).\(mask).logits")
+        var (executor, graph, _) = try ExecutorFixtures.referenceExecutor(ablation: ablation, readPositions: .all)
+        let reference = try ExecutorFixtures.referenceMask(mask, graph: graph, ablation: ablation)
+        let (circuit, expected) = (reference.circuit, reference.logits)
         executor.setState(circuit: circuit)
         expectClose(executor.stateLogits, expected, atol: 1e-4, "\(ablation) \(mask), from scratch")
         let fromScratch = executor.stateLogits
 
-        var stepwise = try EdgePatchingExecutor(
-            model: model, graph: graph, clean: tokens.clean_tokens, corrupted: tokens.corrupted_tokens,
-            ablation: ablation, readPositions: .all)
+        var (stepwise, _, _) = try ExecutorFixtures.referenceExecutor(ablation: ablation, readPositions: .all)
         for receiver in graph.receiversInACDCOrder {
             let removed = graph.incomingEdges(of: receiver).filter { !circuit.contains($0) }
             guard !removed.isEmpty else { continue }

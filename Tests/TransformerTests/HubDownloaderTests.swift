@@ -6,8 +6,10 @@ import Testing
 /// The downloader against a real HTTP server on 127.0.0.1 (`HubTestServer`); nothing touches the internet.
 @Suite(.serialized) struct HubDownloaderTests {
     /// Runs `body` with a started server and a fresh cache directory, cleaning both up afterwards.
-    private func withHub(_ body: (HubTestServer, HubDownloader, URL) async throws -> Void) async throws {
-        let server = try HubTestServer()
+    private func withHub(
+        sharded: Bool = false, _ body: (HubTestServer, HubDownloader, URL) async throws -> Void
+    ) async throws {
+        let server = try HubTestServer(sharded: sharded)
         let endpoint = try await server.start()
         let cache = try LoadingFixtures.temporaryDirectory("hub-cache")
         defer { LoadingFixtures.removeTemporary(cache) }
@@ -171,6 +173,28 @@ import Testing
             let message = error?.description ?? ""
             #expect(message.contains("/\(HubTestServer.repo)/resolve/main/model.safetensors"))
             #expect(message.contains("HTTP 404 EntryNotFound"))
+            #expect(message.contains("model.safetensors is missing too, so the repository has no safetensors weights"))
+        }
+    }
+
+    /// Large models are stored as `model.safetensors.index.json` plus shards: the downloader fetches the index and
+    /// every shard it lists, and the snapshot loads as the single file does.
+    @Test func shardedWeightsAreFetchedThroughTheirIndex() async throws {
+        try await withHub(sharded: true) { server, downloader, cache in
+            let result = try await downloader.download(repo: HubTestServer.repo)
+            #expect(result.files == ["config.json", "model.safetensors.index.json"] + HubTestServer.shards + ["merges.txt"])
+            #expect(result.missingOptionalFiles == ["vocab.json"])
+            for shard in HubTestServer.shards {
+                let link = result.snapshot.appendingPathComponent(shard).path
+                let sha = try #require(server.lfs[shard])
+                #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "../../blobs/\(sha)")
+            }
+            let log = await server.log
+            #expect(log.filter { $0.hasPrefix("GET /cdn") }.count == 2)
+            let resolver = ModelResolver(environment: ["HF_HUB_CACHE": cache.path, "CIRCUITRY_DATA": cache.path])
+            let model = try resolver.load(HubTestServer.repo)
+            let reference = try TransformerModel.load(directory: LoadingFixtures.directory("tiny-gpt2"))
+            #expect(model.weights == reference.weights)
         }
     }
 

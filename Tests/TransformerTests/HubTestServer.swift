@@ -1,17 +1,19 @@
 import FlyingFox
 import FlyingSocks
 import Foundation
+import Transformer
 
 /// A stand-in for the Hugging Face Hub on 127.0.0.1 (ephemeral port), serving one repository with the tiny GPT-2
 /// fixture in the Hub's URL layout and headers:
 ///
 /// * `HEAD|GET /{repo}/resolve/{revision}/{file}`: small files answer 200 with `ETag` (a 40-hex git-style
-///   hash), LFS files (`model.safetensors`) answer 302 to `/cdn/<sha256>` with `X-Linked-Etag`,
+///   hash), LFS files (`*.safetensors`) answer 302 to `/cdn/<sha256>` with `X-Linked-Etag`,
 ///   `X-Linked-Size`; both carry `X-Repo-Commit`. Unknown files: 404 with `X-Error-Code: EntryNotFound`.
 /// * `GET /cdn/<sha256>`: the blob, honouring `Range: bytes=N-` with 206 and `Content-Range`.
 ///
 /// Failure modes, set per test: cut the next blob response short (the connection drops after some bytes),
-/// serve corrupted blob bytes, or answer 404 for the weights.
+/// serve corrupted blob bytes, or answer 404 for the weights. `sharded` serves the weights as Hugging Face stores
+/// large models instead: `model.safetensors.index.json` and two shards, no `model.safetensors`.
 actor HubTestServer {
     static let repo = "circuitry-test/tiny-gpt2"
     static let commit = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
@@ -32,14 +34,51 @@ actor HubTestServer {
     /// Every request as "METHOD path [Range]".
     private(set) var log: [String] = []
 
-    init() throws {
+    /// The shard files of the sharded layout.
+    static let shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+
+    init(sharded: Bool = false) throws {
         let fixture = try LoadingFixtures.directory("tiny-gpt2")
-        files = [
+        let weights = try Data(contentsOf: fixture.appendingPathComponent("model.safetensors"))
+        var files = [
             "config.json": try Data(contentsOf: fixture.appendingPathComponent("config.json")),
-            "model.safetensors": try Data(contentsOf: fixture.appendingPathComponent("model.safetensors")),
             "merges.txt": Self.merges,
         ]
+        if sharded {
+            // Blocks in the first shard, everything else in the second, as `save_pretrained` splits by size.
+            let file = try SafetensorsFile(url: fixture.appendingPathComponent("model.safetensors"))
+            var writers = [SafetensorsWriter(), SafetensorsWriter()]
+            var map: [String: String] = [:]
+            for name in file.names {
+                let shard = name.contains(".h.") ? 0 : 1
+                writers[shard].add(name, try file.tensor(named: name))
+                map[name] = Self.shards[shard]
+            }
+            for (shard, writer) in zip(Self.shards, writers) { files[shard] = writer.encoded() }
+            files["model.safetensors.index.json"] = try JSONSerialization.data(
+                withJSONObject: ["metadata": ["total_size": weights.count], "weight_map": map], options: .sortedKeys)
+        } else {
+            files["model.safetensors"] = weights
+        }
+        self.files = files
+        var lfs: [String: String] = [:]
+        for (name, data) in files where name.hasSuffix(".safetensors") {
+            var hash = SHA256()
+            hash.update(data)
+            lfs[name] = hash.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+        self.lfs = lfs
     }
+
+    /// A 40-hex blob name for a small file, distinct per content as git's hashes are.
+    static func gitHash(_ data: Data) -> String {
+        var hash = SHA256()
+        hash.update(data)
+        return hash.finalize().prefix(20).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The SHA-256 of every LFS file (`*.safetensors`), by file name.
+    let lfs: [String: String]
 
     func set(cutNextBlobAfter: Int? = nil, corruptBlob: Bool = false, weightsMissing: Bool = false) {
         self.cutNextBlobAfter = cutNextBlobAfter
@@ -78,8 +117,8 @@ actor HubTestServer {
             guard rest.count == 2, rest[0] == "main" || rest[0] == Self.commit else { return notFound("RevisionNotFound") }
             return resolve(file: rest[1], head: request.method == .HEAD)
         }
-        if request.path == "/cdn/\(Self.modelSHA256)" {
-            return blob(range: range)
+        if request.path.hasPrefix("/cdn/"), let file = lfs.first(where: { "/cdn/\($0.value)" == request.path })?.key {
+            return blob(file, range: range)
         }
         return notFound("RepoNotFound")
     }
@@ -90,13 +129,13 @@ actor HubTestServer {
     }
 
     private func resolve(file: String, head: Bool) -> HTTPResponse {
-        if file == "model.safetensors" {
+        if let sha = lfs[file] {
             if weightsMissing { return notFound("EntryNotFound") }
             let size = files[file]?.count ?? 0
             let headers: HTTPHeaders = [
-                .location: "http://127.0.0.1:\(port)/cdn/\(Self.modelSHA256)",
+                .location: "http://127.0.0.1:\(port)/cdn/\(sha)",
                 HTTPHeader("X-Repo-Commit"): Self.commit,
-                HTTPHeader("X-Linked-Etag"): "\"\(Self.modelSHA256)\"",
+                HTTPHeader("X-Linked-Etag"): "\"\(sha)\"",
                 HTTPHeader("X-Linked-Size"): String(size),
                 .eTag: "W/\"redirect-etag\"",
             ]
@@ -105,7 +144,7 @@ actor HubTestServer {
         guard let data = files[file] else { return notFound("EntryNotFound") }
         var headers: HTTPHeaders = [
             HTTPHeader("X-Repo-Commit"): Self.commit,
-            .eTag: "\"\(file == "config.json" ? Self.configETag : String(repeating: "ab", count: 20))\"",
+            .eTag: "\"\(file == "config.json" ? Self.configETag : Self.gitHash(data))\"",
         ]
         if head {
             headers[.contentLength] = String(data.count)
@@ -114,8 +153,8 @@ actor HubTestServer {
         return HTTPResponse(statusCode: .ok, headers: headers, body: data)
     }
 
-    private func blob(range: String?) -> HTTPResponse {
-        guard var data = files["model.safetensors"] else { return notFound("EntryNotFound") }
+    private func blob(_ file: String, range: String?) -> HTTPResponse {
+        guard var data = files[file] else { return notFound("EntryNotFound") }
         if corruptBlob { data[data.count / 2] ^= 0xFF }
         var start = 0
         if let range, range.hasPrefix("bytes="), range.hasSuffix("-"), let n = Int(range.dropFirst(6).dropLast()) {

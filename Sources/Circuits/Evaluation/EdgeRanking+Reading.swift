@@ -11,13 +11,7 @@
 extension EdgeRanking {
     /// - Throws: `CircuitsError.interchange` naming `file` and what is wrong.
     public static func read(_ text: String, graph: CircuitGraph, file: String) throws -> EdgeRanking {
-        let root: LineJSON
-        do {
-            root = try LineJSON.parse(text)
-        } catch let syntax as LineJSON.SyntaxError {
-            throw CircuitsError.interchange(
-                file: file, problem: .malformed(line: syntax.line, reason: "\(syntax.reason) at '\(syntax.token)'"))
-        }
+        let root = try EAPIGGraph.parse(text, file: file)
         if EAPIGGraph.looksLikeGraph(root) {
             let scores = try EAPIGGraph(root: root, graph: graph, file: file).completeScores(graph: graph, file: file)
             return EdgeRanking(name: file, source: .eapigGraph, scores: scores)

@@ -8,14 +8,18 @@ extension EAPIGGraph {
     ///
     /// - Throws: `CircuitsError.interchange`.
     public init(json text: String, graph: CircuitGraph, file: String) throws {
-        let root: LineJSON
+        try self.init(root: Self.parse(text, file: file), graph: graph, file: file)
+    }
+
+    /// Parses an interchange file's JSON; a syntax error becomes `CircuitsError.interchange` naming `file` and the
+    /// line.
+    static func parse(_ text: String, file: String) throws -> LineJSON {
         do {
-            root = try LineJSON.parse(text)
+            return try LineJSON.parse(text)
         } catch let syntax as LineJSON.SyntaxError {
             throw CircuitsError.interchange(
                 file: file, problem: .malformed(line: syntax.line, reason: "\(syntax.reason) at '\(syntax.token)'"))
         }
-        try self.init(root: root, graph: graph, file: file)
     }
 
     /// Whether a parsed JSON value has the shape of an EAP-IG graph file: an object whose `cfg` and `edges` are

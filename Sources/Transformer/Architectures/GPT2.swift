@@ -111,14 +111,8 @@ enum GPT2: ModelArchitecture {
                 mlpOutBias: mlp ? try r.tensor(p + "mlp.c_proj.bias", [d]) : .absent))
         }
         let (lnfw, lnfb) = try r.norm(prefix + "ln_f.weight", prefix + "ln_f.bias", width: d, present: c.layerNorm)
-        let unembedding: Tensor
-        if c.tiedEmbeddings {
-            // HF ties lm_head to wte and ignores a stored copy; mark it used so it is not reported as unexpected.
-            r.markUsed("lm_head.weight")
-            unembedding = wte
-        } else {
-            unembedding = try r.tensor("lm_head.weight", [c.dVocabOut, d])
-        }
+        let unembedding = try r.unembedding(
+            "lm_head.weight", tiedTo: wte, tied: c.tiedEmbeddings, shape: [c.dVocabOut, d])
         let bias = try r.optional("lm_head.bias", [c.dVocabOut]) ?? Tensor(shape: [c.dVocabOut])
         try r.checkNoExtraLayers(nLayers: c.nLayers, layerContainers: ["h"], file: r.fileNames)
         return TransformerWeights(

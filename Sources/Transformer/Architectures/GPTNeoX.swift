@@ -81,8 +81,8 @@ enum GPTNeoX: ModelArchitecture {
                 mlpOutBias: try r.tensor(p + "mlp.dense_4h_to_h.bias", [d])))
         }
         let (fw, fb) = try r.norm(prefix + "final_layer_norm.weight", prefix + "final_layer_norm.bias", width: d, present: true)
-        let unembedding = c.tiedEmbeddings ? embed : try r.tensor("embed_out.weight", [c.dVocabOut, d])
-        if c.tiedEmbeddings { r.markUsed("embed_out.weight") }
+        let unembedding = try r.unembedding(
+            "embed_out.weight", tiedTo: embed, tied: c.tiedEmbeddings, shape: [c.dVocabOut, d])
         try r.checkNoExtraLayers(nLayers: c.nLayers, layerContainers: ["layers"], file: r.fileNames)
         return TransformerWeights(
             tokenEmbedding: embed, positionEmbedding: .absent, blocks: blocks, lnFinalWeight: fw, lnFinalBias: fb,

@@ -121,13 +121,8 @@ enum LlamaLayout {
                 postMLPNormWeight: c.sandwichNorms ? try norm(p + "post_feedforward_layernorm.weight") : .absent))
         }
         let final = try norm(prefix + "norm.weight")
-        let unembedding: Tensor
-        if c.tiedEmbeddings {
-            r.markUsed("lm_head.weight")
-            unembedding = embed
-        } else {
-            unembedding = try r.tensor("lm_head.weight", [c.dVocabOut, d])
-        }
+        let unembedding = try r.unembedding(
+            "lm_head.weight", tiedTo: embed, tied: c.tiedEmbeddings, shape: [c.dVocabOut, d])
         try r.checkNoExtraLayers(nLayers: c.nLayers, layerContainers: ["layers"], file: r.fileNames)
         return TransformerWeights(
             tokenEmbedding: embed, positionEmbedding: .absent, blocks: blocks, lnFinalWeight: final,

@@ -51,6 +51,14 @@ struct WeightReader {
         return (try tensor(weight, [width]), try bias.map { try tensor($0, [width]) } ?? .absent)
     }
 
+    /// The unembedding `[dVocabOut, dModel]`: tensor `name`, or `embedding` when the configuration ties them.
+    /// Hugging Face ignores a stored copy of a tied head, so it is marked used rather than reported as unexpected.
+    mutating func unembedding(_ name: String, tiedTo embedding: Tensor, tied: Bool, shape: [Int]) throws -> Tensor {
+        guard tied else { return try tensor(name, shape) }
+        markUsed(name)
+        return embedding
+    }
+
     /// A Hugging Face `nn.Linear` weight (`[out, in]`), transposed to circuitry's `[in, out]`.
     mutating func linear(_ name: String, out: Int, in inputs: Int) throws -> Tensor {
         Self.transpose(try tensor(name, [out, inputs]))
