@@ -49,6 +49,18 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Attribution",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Tensor", package: circuitry),
+                .product(name: "Transformer", package: circuitry),
+                .product(name: "Circuits", package: circuitry),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Attribution",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "SparseEdgeTests",
             dependencies: [
                 .product(name: "Tensor", package: circuitry),

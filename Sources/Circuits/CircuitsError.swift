@@ -28,6 +28,8 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
     case interchange(file: String, problem: InterchangeProblem)
     /// A circuit evaluation (faithfulness curve, ROC) that cannot give a number.
     case evaluation(EvaluationProblem)
+    /// Edge attribution (EAP, EAP-IG) that cannot run as asked.
+    case attribution(AttributionProblem)
     // issue 15
     /// A saved ACDC state from a run with another setting; resuming would blend two runs.
     case acdcStateMismatch(setting: String, saved: String, current: String)
@@ -57,6 +59,8 @@ public enum CircuitsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .interchange(let file, let problem):
             return "\(file): \(problem)"
         case .evaluation(let problem):
+            return problem.description
+        case .attribution(let problem):
             return problem.description
         case .acdcStateMismatch(let setting, let saved, let current):
             return "cannot resume ACDC: the state was saved with \(setting) \(saved), this run has \(setting) "

@@ -19,7 +19,7 @@ public enum BLAS {
     private static let workerCount = Atomic<Int>(BLAS.defaultThreads())
 
     /// OpenBLAS itself stays single-threaded (set once, before the first product).
-    private static let singleThreaded: Bool = {
+    static let singleThreaded: Bool = {
         openblas_set_num_threads(1)
         return true
     }()

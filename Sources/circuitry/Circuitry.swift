@@ -9,7 +9,8 @@ struct Circuitry: AsyncParsableCommand {
         abstract: "Automated circuit discovery for transformer language models.",
         version: version,
         subcommands: [
-            DiscoverCommand.self, VerifyCommand.self, CompareCommand.self, EvaluateCommand.self, PatchCommand.self, ComposeCommand.self,
+            DiscoverCommand.self, AttributeCommand.self, VerifyCommand.self, CompareCommand.self, EvaluateCommand.self,
+            PatchCommand.self, ComposeCommand.self,
             PromptsCommand.self, ForwardCommand.self, InfoCommand.self, DownloadCommand.self,
         ]
     )

@@ -8,19 +8,29 @@ import Transformer
 struct DiscoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "discover",
-        abstract: "Find the circuit behind a behaviour with ACDC and write it as DOT and JSON.",
+        abstract: "Find the circuit behind a behaviour with ACDC (or EAP / EAP-IG scores) and write it as DOT and JSON.",
         discussion: """
             Runs ACDC (Conmy et al. 2023): receivers from the output down, each incoming edge removed when that \
             changes the metric by less than the threshold. Default models: gpt2 for ioi, greater-than and induction \
             (from the Hugging Face cache; ioi falls back to the bundled toy-ioi), the bundled tracr models for the \
-            tracr tasks. Default ablation: resample (zero for tracr, as in ACDC).
+            tracr tasks. Default ablation: resample (zero for tracr, as in ACDC). --method eap, eap-ig-inputs or \
+            eap-ig-activations instead keeps the --edges best edges of that attribution (see attribute) and drops \
+            those on no input → output path, as EAP-IG's prune and MIB do; its metric defaults to the logit \
+            difference when the prompts have answers.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var experiment: ExperimentOptions
 
-    @Option(name: .long, help: "ACDC's threshold τ: an edge goes when removing it changes the metric by less.")
-    var threshold: Double
+    @Option(name: .customLong("threshold"), help: ArgumentHelp(
+        "ACDC's threshold τ: an edge goes when removing it changes the metric by less (required with --method acdc).",
+        valueName: "threshold"))
+    var thresholdOption: Double?
+
+    /// ACDC's threshold (validated present for ACDC runs).
+    var threshold: Double { thresholdOption ?? 0 }
+
+    @OptionGroup var discovery: DiscoveryOptions
 
     @Flag(name: .long, help: "Compare |change| with the threshold instead of the signed change.")
     var absolute = false
@@ -59,13 +69,14 @@ struct DiscoverCommand: ParsableCommand {
     @OptionGroup var parallelOptions: DiscoverParallelOptions
 
     func validate() throws {
+        try validateDiscovery()
         guard threshold >= 0, threshold.isFinite else { throw ValidationError("--threshold must be a non-negative number.") }
         guard ACDCIndexOrder(rawValue: indexOrder) != nil else {
             throw ValidationError("--index-order must be normal or reverse.")
         }
         if let maxTests, maxTests < 1 { throw ValidationError("--max-tests must be at least 1.") }
         if statePath == "-" { throw ValidationError("--state cannot be standard output; give a file.") }
-        if json == "-" && state == nil {
+        if json == "-" && state == nil && discovery.method == .acdc {
             throw ValidationError("With --json - give --state FILE (the default is the JSON file's name + .state).")
         }
         if png == "-" { throw ValidationError("--png cannot be standard output; give a file.") }
@@ -75,12 +86,12 @@ struct DiscoverCommand: ParsableCommand {
     /// Where the state is saved.
     var statePath: String { state ?? json + ".state" }
 
-    /// Every file this run writes and reads, checked before any work.
+    /// Every file this run writes and reads, checked before any work (an attribution run saves no state).
     var outputPlan: OutputPlan {
         OutputPlan(
             [OutputFile(option: "--json", path: json), OutputFile(option: "--out", path: out),
              svg.map { OutputFile(option: "--svg", path: $0) }, png.map { OutputFile(option: "--png", path: $0) },
-             OutputFile(option: "--state", path: statePath)],
+             discovery.method == .acdc ? OutputFile(option: "--state", path: statePath) : nil],
             inputs: [("--resume", resume), ("--prompts", experiment.prompts)],
             allowedSame: [("--resume", "--state")])
     }
@@ -93,6 +104,7 @@ struct DiscoverCommand: ParsableCommand {
     func run(as role: DiscoverRole) throws {
         let plan = outputPlan
         if role.writes { try plan.check() }
+        if let method = discovery.method.attribution { return try runAttribution(method, plan: plan) }
         let log = role.log
         // A state that cannot be read fails before the model is loaded.
         let resumeState = role.writes ? try resume.map(StateFile.read) : nil

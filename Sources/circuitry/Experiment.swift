@@ -98,7 +98,7 @@ struct Experiment {
         let empty = try metric.evaluate(emptyLogits).mean
         guard abs(full - empty) <= 1e-6 * max(1, abs(full), abs(empty)) else { return }
         throw CLIError.refused(
-            "the full model and the empty circuit score the same \(metricKind.cliName) (\(JSONValue.format(full)) and "
+            "the full model and the empty circuit score the same \(metric.kind.cliName) (\(JSONValue.format(full)) and "
                 + "\(JSONValue.format(empty))): ablating every edge changes nothing the metric sees, so every edge would "
                 + "look unimportant and faithfulness is undefined; use corrupted prompts (or an ablation) that change "
                 + "the model's answer, or another --metric")

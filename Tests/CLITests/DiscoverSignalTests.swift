@@ -117,13 +117,25 @@ import Glibc
         process.arguments = Self.arguments(folder)
         process.environment = Self.environment
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        let collected = Collector()
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = String(decoding: handle.availableData, as: UTF8.self)
+            collected.text.withLock { $0 += chunk }
+        }
         try process.run()
-        // Wait until ACDC has started (the first periodic state appears after 3 s; the log says when it runs).
-        usleep(2_500_000)
+        // Wait until ACDC has started (its "executor holds" line; the whole run takes about a second, so a fixed
+        // delay could land after it ended).
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, process.isRunning, !collected.text.withLock({ $0.contains("executor holds") }) {
+            usleep(1_000)
+        }
         kill(process.processIdentifier, SIGINT)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 130)
+        errors.fileHandleForReading.readabilityHandler = nil
+        #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 130,
+                "status \(process.terminationStatus): \(collected.text.withLock { $0 })")
     }
 }

@@ -79,17 +79,30 @@ struct EvaluateCommandTests {
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
     }
 
-    /// README's plot: the ACDC ranking of docs/toy-ioi-circuit.json on the bundled toy-ioi.
+    /// README's plot: the ACDC ranking of docs/toy-ioi-circuit.json against the EAP-IG-inputs ranking of
+    /// docs/toy-ioi-eap-ig-inputs.json on the bundled toy-ioi; both the scores file and the plot are reproduced
+    /// byte for byte.
     @Test func readmePlotIsReproduced() throws {
         let folder = try CLI.scratchFolder("evaluate-docs")
         defer { try? FileManager.default.removeItem(at: folder) }
         let docs = CLIFixtures.packageRoot.appendingPathComponent("docs")
+        let attribute = try CLI.run([
+            "attribute", "--task", "ioi", "--method", "eap-ig-inputs", "--out", "toy-ioi-eap-ig-inputs.json",
+        ], directory: folder)
+        #expect(attribute.status == 0, "\(attribute.stderr)")
+        let scores = try Data(contentsOf: folder.appendingPathComponent("toy-ioi-eap-ig-inputs.json"))
+        #expect(scores == (try Data(contentsOf: docs.appendingPathComponent("toy-ioi-eap-ig-inputs.json"))),
+                "the scores differ from docs/toy-ioi-eap-ig-inputs.json")
         let out = try CLI.run([
             "evaluate", "--task", "ioi", "--scores", docs.appendingPathComponent("toy-ioi-circuit.json").path,
-            "--svg", "plot.svg",
+            "--scores", "toy-ioi-eap-ig-inputs.json", "--svg", "plot.svg",
         ], directory: folder)
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.contains("ranking toy-ioi-circuit.json (ACDC leave thresholds, signed)"))
+        #expect(out.stdout.contains("ranking toy-ioi-eap-ig-inputs.json (EAP-IG graph scores, by |score|)"))
+        // README's figures.
+        #expect(out.stdout.contains("CPR 0.9324 (higher is better)   CMD 0.0808 (lower is better)"))
+        #expect(out.stdout.contains("CPR 0.8894 (higher is better)   CMD 0.1096 (lower is better)"))
         let fresh = try Data(contentsOf: folder.appendingPathComponent("plot.svg"))
         let saved = try Data(contentsOf: docs.appendingPathComponent("toy-ioi-faithfulness.svg"))
         #expect(fresh == saved, "plot.svg differs from docs/toy-ioi-faithfulness.svg")

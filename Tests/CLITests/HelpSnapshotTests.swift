@@ -13,6 +13,7 @@ struct HelpSnapshotTests {
         ("prompts", ["prompts", "--help"]),
         ("download", ["download", "--help"]),
         ("discover", ["discover", "--help"]),
+        ("attribute", ["attribute", "--help"]),
         ("verify", ["verify", "--help"]),
         ("compare", ["compare", "--help"]),
         ("evaluate", ["evaluate", "--help"]),

@@ -4,7 +4,8 @@
 ///   `attribute` and MIB's `run_attribution.py` write, and what circuitry's `attribute` command will write.
 /// * a flat list `[{"sender": "embed", "receiver": "a0.0.q", "score": -0.0023}, …]` in circuitry's names.
 /// * a circuitry circuit report from `discover` (`"format": "circuitry-circuit"`): an ACDC run, ranked by the
-///   threshold at which each edge would leave (`EdgeRanking.acdc`), from its `tested_edges` and `whole_inputs`.
+///   threshold at which each edge would leave (`EdgeRanking.acdc`), from its `tested_edges` and `whole_inputs`;
+///   a circuit found from attribution scores (`discover --method eap…`), ranked by its `edge_scores`.
 ///
 /// Every edge of the graph must have a finite score.
 extension EdgeRanking {
@@ -19,6 +20,7 @@ extension EdgeRanking {
             return try flatList(items, graph: graph, file: file)
         }
         if root["format"]?.stringValue == "circuitry-circuit" {
+            if let items = root["edge_scores"]?.arrayValue { return try flatList(items, graph: graph, file: file) }
             return try acdcReport(root, graph: graph, file: file)
         }
         throw CircuitsError.interchange(file: file, problem: .unknownFormat)

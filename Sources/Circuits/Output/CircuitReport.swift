@@ -38,6 +38,9 @@ public struct CircuitReport: Sendable {
     /// Per head input tried as a whole (ACDC's `hook_q_input → hook_q` edge), the measured effect. Written with
     /// `effects` as `tested_edges` and `whole_inputs` (see `testedEdgesJSON`).
     public var wholeInputEffects: [NodeID: Double] = [:]
+    /// Per edge id, an attribution score (a circuit found from EAP or EAP-IG scores): each kept edge carries its
+    /// `score`, and the report ends with every edge's score (`edge_scores`, see `edgeScoresJSON`).
+    public var scores: [Double]?
 
     public init(
         tool: String, model: String, task: String?, settings: [(String, JSONValue)], metricName: String,
@@ -81,14 +84,16 @@ public struct CircuitReport: Sendable {
         let edges = circuit.edges
         for (i, edge) in edges.enumerated() {
             let e = graph[edge]
-            let fields: [(String, JSONValue)] = [
+            var fields: [(String, JSONValue)] = [
                 ("sender", .string(graph[e.sender].name)), ("receiver", .string(graph[e.receiver].name)),
                 ("effect", .number(effects.indices.contains(edge.rawValue) ? effects[edge.rawValue] : nil)),
             ]
+            if let scores { fields.append(("score", .number(scores[edge.rawValue]))) }
             out += (i == 0 ? "\n" : ",\n") + "    " + JSONValue.object(fields).text
         }
         out += edges.isEmpty ? "]" : "\n  ]"
         out += testedEdgesJSON(graph: graph)
+        out += edgeScoresJSON(graph: graph)
         out += "\n}\n"
         return out
     }

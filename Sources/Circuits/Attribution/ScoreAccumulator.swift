@@ -1,0 +1,79 @@
+import Tensor
+import Transformer
+
+/// Turns receiver gradients into edge scores as the backward hands them out: for every receiver r of a layer and
+/// every sender s feeding it, score(s → r) += ⟨Δ_s, g_r⟩ summed over token rows and the model dimension — EAP-IG's
+/// `einsum('batch pos forward hidden, batch pos backward hidden -> forward backward')` — as BLAS products per
+/// layer, `Δ[senders before the layer] · G[layer's receivers]ᵀ` and `Δ[layer's heads] · g[MLP input]`, so only
+/// pairs that are edges are multiplied and each Δ is read once per layer; accumulated in Double per edge id.
+struct ScoreAccumulator {
+    let graph: CircuitGraph
+    let dModel: Int
+    /// Per edge id, the running score.
+    var scores: [Double]
+    /// `[senders, receivers of a layer]`: one layer's products.
+    var products = Tensor(shape: [0])
+    var log = MatrixProductLog()
+
+    init(graph: CircuitGraph, dModel: Int) {
+        self.graph = graph
+        self.dModel = dModel
+        self.scores = [Double](repeating: 0, count: graph.edgeCount)
+    }
+
+    /// Adds ⟨Δ_s, g_r⟩ for every edge into the receivers of `gradients`.
+    ///
+    /// - Parameter delta: `[senders, rows·dModel]`, Δ of every sender over the chunk's token rows.
+    mutating func add(_ gradients: ReceiverGradients, delta: Tensor) {
+        let senders = graph.senderCount
+        let n = delta.count / senders
+        switch gradients {
+        case let .final(g, rows):
+            // resid_post's gradient lives at the read rows only: Σ over those rows of Δ[s, row] · g[row].
+            products.resize(to: [senders, 1])
+            products.fill(0)
+            for (i, row) in rows.enumerated() {
+                log.gemm(delta, MatrixSlice(offset: row * dModel, rows: senders, cols: dModel, rowStride: n),
+                         g, MatrixSlice(offset: i * dModel, rows: dModel, cols: 1),
+                         into: &products, MatrixSlice(offset: 0, rows: senders, cols: 1), beta: 1)
+            }
+            scatter(receivers: [graph.residPost], width: 1)
+        case let .layer(layer, g):
+            let receivers = g.count / n
+            var ids: [NodeID] = []
+            for h in 0..<graph.nHeads {
+                for input in HeadInput.allCases { ids.append(graph.headInputReceiver(layer: layer, head: h, input: input)) }
+            }
+            if let mlp = graph.mlpInputReceiver(layer: layer) { ids.append(mlp) }
+            precondition(ids.count == receivers, "ScoreAccumulator: \(receivers) receiver gradients for \(ids.count) receivers")
+            // The senders before the layer feed all its receivers: one product reads their Δ once. The layer's own
+            // heads feed only its MLP: a second, thin product.
+            let before = graph.headSender(layer: layer, head: 0).rawValue
+            let limit = before + graph.nHeads
+            products.resize(to: [limit, receivers])
+            // Outputs of a few thousand elements over millions of rows: the row dimension is what can be shared
+            // between workers.
+            BLAS.gemmSplittingInner(delta, MatrixSlice(offset: 0, rows: before, cols: n),
+                                    g, MatrixSlice(offset: 0, rows: receivers, cols: n),
+                                    into: &products, MatrixSlice(offset: 0, rows: before, cols: receivers))
+            if receivers > 3 * graph.nHeads {
+                let mlp = receivers - 1
+                BLAS.gemmSplittingInner(delta, MatrixSlice(offset: before * n, rows: graph.nHeads, cols: n),
+                                        g, MatrixSlice(offset: mlp * n, rows: 1, cols: n),
+                                        into: &products, MatrixSlice(offset: before * receivers + mlp, rows: graph.nHeads,
+                                                                     cols: 1, rowStride: receivers))
+            }
+            scatter(receivers: ids, width: receivers)
+        }
+    }
+
+    /// scores[s → receivers[q]] += products[s, q].
+    private mutating func scatter(receivers: [NodeID], width: Int) {
+        for (q, receiver) in receivers.enumerated() {
+            for e in graph.incomingEdgeRange(of: receiver) {
+                let s = graph.edges[e].sender.rawValue
+                scores[e] += Double(products[flat: s * width + q])
+            }
+        }
+    }
+}
