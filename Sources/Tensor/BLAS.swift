@@ -96,8 +96,15 @@ public enum BLAS {
                     if workers <= 1 {
                         for tile in tiles { run(tile) }
                     } else {
-                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                            for index in stride(from: worker, to: tiles.count, by: workers) { run(tiles[index]) }
+                        // Each worker takes the next tile left: a worker slowed by another process on its core
+                        // leaves its share to the others. Which worker runs a tile does not change its bits.
+                        let next = Atomic<Int>(0)
+                        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                            while true {
+                                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                                guard index < tiles.count else { break }
+                                run(tiles[index])
+                            }
                         }
                     }
                 }
