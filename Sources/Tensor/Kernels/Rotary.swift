@@ -19,6 +19,16 @@ public enum Rotary {
         _ t: inout Tensor, offset: Int, rowStride: Int, rows: Int, heads: Int, headStride: Int, dims: Int,
         cos: Tensor, sin: Tensor, positions: RowPositions
     ) {
+        rotate(&t, offset: offset, rowStride: rowStride, rows: rows, heads: heads, headStride: headStride, dims: dims,
+               cos: cos, sin: sin, sinSign: 1, positions: positions)
+    }
+
+    /// Rotates by p·θ_i (`sinSign` 1, the forward) or by −p·θ_i (−1, its transpose): the sign flips the sines
+    /// exactly, so both directions share this loop and the forward keeps Hugging Face's products and order.
+    static func rotate(
+        _ t: inout Tensor, offset: Int, rowStride: Int, rows: Int, heads: Int, headStride: Int, dims: Int,
+        cos: Tensor, sin: Tensor, sinSign: Float, positions: RowPositions
+    ) {
         let half = dims / 2
         guard half > 0, rows > 0, heads > 0 else { return }
         precondition(offset + (rows - 1) * rowStride + (heads - 1) * headStride + dims <= t.count,
@@ -33,7 +43,7 @@ public enum Rotary {
                             let base = offset + i * rowStride + j * headStride
                             for k in 0..<half {
                                 let a = x[base + k], b = x[base + k + half]
-                                let ck = c[table + k], sk = s[table + k]
+                                let ck = c[table + k], sk = sinSign * s[table + k]
                                 x[base + k] = a * ck + (-b) * sk
                                 x[base + k + half] = b * ck + a * sk
                             }
