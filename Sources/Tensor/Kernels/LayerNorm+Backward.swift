@@ -34,24 +34,7 @@ extension LayerNorm {
         input.withUnsafeBufferPointer { x in
             guard let xb = x.baseAddress else { return }
             for r in 0..<rows {
-                let xi = (inputRow + r) * width
-                var acc = FastMath.V()
-                var j = 0
-                while j + FastMath.width <= width { acc += FastMath.load(xb, xi + j); j += FastMath.width }
-                var sum = acc.sum()
-                while j < width { sum += x[xi + j]; j += 1 }
-                let m = sum / Float(width)
-                var vacc = FastMath.V()
-                j = 0
-                while j + FastMath.width <= width {
-                    let d = FastMath.load(xb, xi + j) - m
-                    vacc += d * d
-                    j += FastMath.width
-                }
-                var vsum = vacc.sum()
-                while j < width { let d = x[xi + j] - m; vsum += d * d; j += 1 }
-                mean[r] = m
-                rstd[r] = 1 / (vsum / Float(width) + epsilon).squareRoot()
+                (mean[r], rstd[r]) = rowStatistics(xb, (inputRow + r) * width, width: width, epsilon: epsilon)
             }
         }
         return NormStatistics(mean: mean, rstd: rstd)

@@ -28,29 +28,38 @@ public enum LayerNorm {
                                 for j in 0..<width { y[yi + j] = x[xi + j] }
                                 continue
                             }
-                            // Two passes (mean, then centred variance) as PyTorch does, for accuracy.
                             guard let xb = x.baseAddress else { return }
-                            var acc = FastMath.V()
-                            var j = 0
-                            while j + FastMath.width <= width { acc += FastMath.load(xb, xi + j); j += FastMath.width }
-                            var sum = acc.sum()
-                            while j < width { sum += x[xi + j]; j += 1 }
-                            let mean = sum / Float(width)
-                            var vacc = FastMath.V()
-                            j = 0
-                            while j + FastMath.width <= width {
-                                let d = FastMath.load(xb, xi + j) - mean
-                                vacc += d * d
-                                j += FastMath.width
-                            }
-                            var vsum = vacc.sum()
-                            while j < width { let d = x[xi + j] - mean; vsum += d * d; j += 1 }
-                            let rstd = 1 / (vsum / Float(width) + epsilon).squareRoot()
+                            let (mean, rstd) = rowStatistics(xb, xi, width: width, epsilon: epsilon)
                             for j in 0..<width { y[yi + j] = (x[xi + j] - mean) * rstd * g[j] + b[j] }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The mean and 1 / sqrt(var + ε) of the row of `width` values at `x + start`: two passes (mean, then centred
+    /// variance) as PyTorch does, for accuracy. `apply` and the backward's `statistics` both use it, so the backward
+    /// differentiates exactly the function the forward evaluated.
+    @inline(__always)
+    static func rowStatistics(
+        _ x: UnsafePointer<Float>, _ start: Int, width: Int, epsilon: Float
+    ) -> (mean: Float, rstd: Float) {
+        var acc = FastMath.V()
+        var j = 0
+        while j + FastMath.width <= width { acc += FastMath.load(x, start + j); j += FastMath.width }
+        var sum = acc.sum()
+        while j < width { sum += x[start + j]; j += 1 }
+        let mean = sum / Float(width)
+        var vacc = FastMath.V()
+        j = 0
+        while j + FastMath.width <= width {
+            let d = FastMath.load(x, start + j) - mean
+            vacc += d * d
+            j += FastMath.width
+        }
+        var vsum = vacc.sum()
+        while j < width { let d = x[start + j] - mean; vsum += d * d; j += 1 }
+        return (mean, 1 / (vsum / Float(width) + epsilon).squareRoot())
     }
 }

@@ -13,17 +13,7 @@ extension RMSNorm {
         input.withUnsafeBufferPointer { x in
             guard let xb = x.baseAddress else { return }
             for r in 0..<rows {
-                let xi = (inputRow + r) * width
-                var acc = FastMath.V()
-                var j = 0
-                while j + FastMath.width <= width {
-                    let v = FastMath.load(xb, xi + j)
-                    acc += v * v
-                    j += FastMath.width
-                }
-                var sum = acc.sum()
-                while j < width { sum += x[xi + j] * x[xi + j]; j += 1 }
-                rstd[r] = 1 / (sum / Float(width) + epsilon).squareRoot()
+                rstd[r] = rowInverseScale(xb, (inputRow + r) * width, width: width, epsilon: epsilon)
             }
         }
         return NormStatistics(mean: [Float](repeating: 0, count: rows), rstd: rstd)

@@ -22,16 +22,7 @@ public enum RMSNorm {
                     for r in 0..<rows {
                         let xi = (inputRow + r) * width
                         let yi = (outputRow + r) * width
-                        var acc = FastMath.V()
-                        var j = 0
-                        while j + FastMath.width <= width {
-                            let v = FastMath.load(xb, xi + j)
-                            acc += v * v
-                            j += FastMath.width
-                        }
-                        var sum = acc.sum()
-                        while j < width { sum += x[xi + j] * x[xi + j]; j += 1 }
-                        let rstd = 1 / (sum / Float(width) + epsilon).squareRoot()
+                        let rstd = rowInverseScale(xb, xi, width: width, epsilon: epsilon)
                         // Hugging Face multiplies x by rsqrt first and by γ second; the same order here.
                         for j in 0..<width { y[yi + j] = g[j] * (x[xi + j] * rstd) }
                     }
@@ -40,12 +31,19 @@ public enum RMSNorm {
         }
     }
 
-    /// `1 / sqrt(mean(x²) + ε)` of one row: the scale a backward pass and linearised path patching need.
-    public static func inverseScale(_ input: Tensor, row: Int, width: Int, epsilon: Float) -> Float {
-        var sum: Float = 0
-        input.withUnsafeBufferPointer { x in
-            for j in 0..<width { sum += x[row * width + j] * x[row * width + j] }
+    /// `1 / sqrt(mean(x²) + ε)` of the row of `width` values at `x + start`. `apply` and the backward's
+    /// `statistics` both use it, so the backward differentiates exactly the function the forward evaluated.
+    @inline(__always)
+    static func rowInverseScale(_ x: UnsafePointer<Float>, _ start: Int, width: Int, epsilon: Float) -> Float {
+        var acc = FastMath.V()
+        var j = 0
+        while j + FastMath.width <= width {
+            let v = FastMath.load(x, start + j)
+            acc += v * v
+            j += FastMath.width
         }
+        var sum = acc.sum()
+        while j < width { sum += x[start + j] * x[start + j]; j += 1 }
         return 1 / (sum / Float(width) + epsilon).squareRoot()
     }
 }
