@@ -126,17 +126,7 @@ extension DiscoverCommand {
         let nodes = circuit.nodeView(in: graph).components(in: graph)
         var lines = ["circuit: \(circuit.count) of \(graph.edgeCount) edges (the \(requested) best \(method.cliName) "
             + "edges, \(requested - circuit.count) on no input → output path dropped), \(nodes.count) nodes"]
-        var byReceiver: [(String, [String])] = []
-        for edge in circuit.edges {
-            let e = graph[edge]
-            let receiver = graph[e.receiver].name
-            if byReceiver.last?.0 == receiver {
-                byReceiver[byReceiver.count - 1].1.append(graph[e.sender].name)
-            } else {
-                byReceiver.append((receiver, [graph[e.sender].name]))
-            }
-        }
-        for (receiver, senders) in byReceiver { lines.append("  \(receiver) <- \(senders.joined(separator: ", "))") }
+        lines += CircuitListing.receiverLines(circuit, graph: graph)
         let faithfulness = full != empty ? (inCircuit - empty) / (full - empty) : .nan
         lines.append(String(format: "metric %@: full %.6g, circuit %.6g, empty %.6g (faithfulness %.3f)",
                             metric.cliName, full, inCircuit, empty, faithfulness))

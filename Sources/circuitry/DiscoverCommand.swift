@@ -253,19 +253,7 @@ struct DiscoverCommand: ParsableCommand {
         let nodes = result.circuit.nodeView(in: graph).components(in: graph)
         var lines: [String] = []
         lines.append("circuit: \(result.circuit.count) of \(graph.edgeCount) edges, \(nodes.count) nodes")
-        var byReceiver: [(String, [String])] = []
-        for edge in result.circuit.edges {
-            let e = graph[edge]
-            let receiver = graph[e.receiver].name
-            if byReceiver.last?.0 == receiver {
-                byReceiver[byReceiver.count - 1].1.append(graph[e.sender].name)
-            } else {
-                byReceiver.append((receiver, [graph[e.sender].name]))
-            }
-        }
-        for (receiver, senders) in byReceiver {
-            lines.append("  \(receiver) <- \(senders.joined(separator: ", "))")
-        }
+        lines += CircuitListing.receiverLines(result.circuit, graph: graph)
         lines.append(String(format: "metric %@: full %.6g, circuit %.6g, empty %.6g",
                             result.metricName, result.fullMetric, result.circuitMetric, result.emptyMetric))
         let rate = elapsed > 0 ? Double(s.tests) / elapsed : 0
