@@ -36,6 +36,16 @@ extension TransformerBlock {
     public func mlp(
         _ input: Tensor, rows: Int, scratch: inout MLPScratch, into out: inout Tensor, log: inout MatrixProductLog
     ) {
+        mlp(input, rows: rows, scratch: &scratch, into: &out, log: &log, keepProjection: { _, _ in }, keepPreNorm: { _, _ in })
+    }
+
+    /// The MLP's one computation; the tape's variant (`TransformerBlock+Tape`) keeps two intermediates through
+    /// `keepProjection` (the input projection before the activation, `[rows, inWidth]` from element 0) and
+    /// `keepPreNorm` (the output before Gemma 2's post-MLP norm, `[rows, dModel]`).
+    func mlp(
+        _ input: Tensor, rows: Int, scratch: inout MLPScratch, into out: inout Tensor, log: inout MatrixProductLog,
+        keepProjection: (_ projected: Tensor, _ count: Int) -> Void, keepPreNorm: (_ out: Tensor, _ count: Int) -> Void
+    ) {
         precondition(hasMLP, "TransformerBlock.mlp: layer \(layer) has no MLP")
         mlpNorm.apply(input, rows: rows, into: &scratch.normed)
         let inWidth = gated ? 2 * dMLP : dMLP
@@ -44,6 +54,7 @@ extension TransformerBlock {
         if inBias { scratch.projected.broadcastRows(weights.mlpInBias, into: projected) }
         log.gemm(scratch.normed, MatrixSlice(offset: 0, rows: rows, cols: dModel), weights.mlpInWeight,
                  MatrixSlice(weights.mlpInWeight), into: &scratch.projected, projected, beta: inBias ? 1 : 0)
+        keepProjection(scratch.projected, rows * inWidth)
         let hiddenSlice = MatrixSlice(offset: 0, rows: rows, cols: dMLP)
         if gated {
             scratch.hidden.gatedActivation(activation, gateUp: &scratch.projected, rows: rows, width: dMLP)
@@ -56,6 +67,7 @@ extension TransformerBlock {
         log.gemm(gated ? scratch.hidden : scratch.projected, hiddenSlice, weights.mlpOutWeight,
                  MatrixSlice(weights.mlpOutWeight), into: &out, outSlice, beta: outBias ? 1 : 0)
         if let postMLPNorm {
+            keepPreNorm(out, rows * dModel)
             postMLPNorm.apply(out, rows: rows, into: &scratch.normed)
             out.copy(from: scratch.normed, range: 0..<(rows * dModel), otherOffset: 0)
         }

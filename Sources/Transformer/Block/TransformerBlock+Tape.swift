@@ -9,32 +9,15 @@ extension TransformerBlock {
         _ input: Tensor, rows: Int, scratch: inout MLPScratch, keepingPreActivation preActivation: inout Tensor,
         preNorm: inout Tensor, into out: inout Tensor, log: inout MatrixProductLog
     ) {
-        precondition(hasMLP, "TransformerBlock.mlp: layer \(layer) has no MLP")
-        mlpNorm.apply(input, rows: rows, into: &scratch.normed)
-        let inWidth = gated ? 2 * dMLP : dMLP
-        if preActivation.count != rows * inWidth { preActivation.resize(to: [rows, inWidth]) }
-        let projected = MatrixSlice(offset: 0, rows: rows, cols: inWidth)
-        let inBias = weights.mlpInBias.count > 0
-        if inBias { preActivation.broadcastRows(weights.mlpInBias, into: projected) }
-        log.gemm(scratch.normed, MatrixSlice(offset: 0, rows: rows, cols: dModel), weights.mlpInWeight,
-                 MatrixSlice(weights.mlpInWeight), into: &preActivation, projected, beta: inBias ? 1 : 0)
-        scratch.projected.copy(from: preActivation, range: 0..<(rows * inWidth), otherOffset: 0)
-        let hiddenSlice = MatrixSlice(offset: 0, rows: rows, cols: dMLP)
-        if gated {
-            scratch.hidden.gatedActivation(activation, gateUp: &scratch.projected, rows: rows, width: dMLP)
-        } else {
-            scratch.projected.apply(activation, count: rows * dMLP)
-        }
-        let outSlice = MatrixSlice(offset: 0, rows: rows, cols: dModel)
-        let outBias = weights.mlpOutBias.count > 0
-        if outBias { out.broadcastRows(weights.mlpOutBias, into: outSlice) }
-        log.gemm(gated ? scratch.hidden : scratch.projected, hiddenSlice, weights.mlpOutWeight,
-                 MatrixSlice(weights.mlpOutWeight), into: &out, outSlice, beta: outBias ? 1 : 0)
-        if let postMLPNorm {
-            if preNorm.count != rows * dModel { preNorm.resize(to: [rows, dModel]) }
-            preNorm.copy(from: out, range: 0..<(rows * dModel), otherOffset: 0)
-            postMLPNorm.apply(preNorm, rows: rows, into: &out)
-        }
+        mlp(input, rows: rows, scratch: &scratch, into: &out, log: &log,
+            keepProjection: { projected, count in
+                if preActivation.count != count { preActivation.resize(to: [rows, gated ? 2 * dMLP : dMLP]) }
+                preActivation.copy(from: projected, range: 0..<count, otherOffset: 0)
+            },
+            keepPreNorm: { output, count in
+                if preNorm.count != count { preNorm.resize(to: [rows, dModel]) }
+                preNorm.copy(from: output, range: 0..<count, otherOffset: 0)
+            })
     }
 
     /// `out[0 ..< rows] = Σ_h values[h] + b_O`, then Gemma 2's post-attention norm (its input kept in `preNorm`):
