@@ -29,17 +29,7 @@ import Glibc
         try process.run()
         let state = killed.appendingPathComponent("circuit.json.state")
         // Wait for a few saved tests, then kill without warning.
-        let deadline = Date().addingTimeInterval(60)
-        var savedTests = 0
-        while Date() < deadline && process.isRunning {
-            if let data = try? Data(contentsOf: state),
-               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let stats = object["statistics"] as? [String: Any], let tests = stats["edgeTests"] as? Int, tests >= 5 {
-                savedTests = tests
-                break
-            }
-            usleep(2_000)
-        }
+        let savedTests = RunWatch.waitForSavedTests(state, atLeast: 5, of: process, timeout: 60)
         let wasRunning = process.isRunning
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -154,17 +154,7 @@ struct DiscoverMPITests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        var savedTests = 0
-        while Date() < deadline && process.isRunning {
-            if let data = try? Data(contentsOf: killedState),
-               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-               let stats = object["statistics"] as? [String: Any], let tests = stats["edgeTests"] as? Int, tests >= 5 {
-                savedTests = tests
-                break
-            }
-            usleep(2_000)
-        }
+        let savedTests = RunWatch.waitForSavedTests(killedState, atLeast: 5, of: process, timeout: 120)
         let wasRunning = process.isRunning
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -185,24 +175,14 @@ struct DiscoverMPITests {
         let folder = try CLI.scratchFolder("mpi-term")
         let state = folder.appendingPathComponent("circuit.json.state")
         let process = try MPIRun.process(ranks: 2, ["discover"] + c.arguments + Self.outputs(folder) + ["--parallel", "mpi"])
-        let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        let collected = DiscoverSignalTests.Collector()
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = String(decoding: handle.availableData, as: UTF8.self)
-            collected.text.withLock { $0 += chunk }
-        }
+        let (errors, collected) = RunWatch.collectStandardError(of: process)
         try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, process.isRunning, !collected.text.withLock({ $0.contains("executor holds") }) {
-            usleep(10_000)
-        }
+        RunWatch.wait(for: "executor holds", in: collected, of: process, poll: 10_000)
         usleep(300_000)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
-        errors.fileHandleForReading.readabilityHandler = nil
-        let stderr = collected.text.withLock { $0 } + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = RunWatch.finish(errors, collected)
         #expect(MPIRun.waitForRanksToEnd(mentioning: folder.path), "ranks still running after SIGTERM")
         // On a slow machine the signal may land before ACDC or after it ended; mid-run it must save the state.
         if FileManager.default.fileExists(atPath: state.path) {

@@ -23,11 +23,6 @@ import Glibc
         return environment
     }
 
-    /// Collects a pipe's text as it arrives.
-    final class Collector: Sendable {
-        let text = Mutex("")
-    }
-
     /// Starts a run, sends `signal` `delay` seconds after the run reached ACDC (its "executor holds" line; with
     /// `fromStart`, after the process started), and returns how it ended.
     static func interrupted(_ folder: URL, signal: Int32, after delay: Double, fromStart: Bool, extra: [String]) throws
@@ -38,28 +33,15 @@ import Glibc
         process.arguments = arguments(folder, extra)
         process.environment = environment
         process.currentDirectoryURL = folder
-        let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        let collected = Collector()
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = String(decoding: handle.availableData, as: UTF8.self)
-            collected.text.withLock { $0 += chunk }
-        }
+        let (errors, collected) = RunWatch.collectStandardError(of: process)
         try process.run()
-        if !fromStart {
-            let deadline = Date().addingTimeInterval(120)
-            while Date() < deadline, process.isRunning, !collected.text.withLock({ $0.contains("executor holds") }) {
-                usleep(10_000)
-            }
-        }
+        if !fromStart { RunWatch.wait(for: "executor holds", in: collected, of: process, poll: 10_000) }
         usleep(UInt32(delay * 1e6))
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
-        errors.fileHandleForReading.readabilityHandler = nil
-        let rest = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, process.terminationReason == .uncaughtSignal,
-                collected.text.withLock { $0 } + rest)
+        let stderr = RunWatch.finish(errors, collected)
+        return (process.terminationStatus, process.terminationReason == .uncaughtSignal, stderr)
     }
 
     @Test func interruptedRunsResumeToTheSameJSON() throws {
@@ -117,25 +99,16 @@ import Glibc
         process.arguments = Self.arguments(folder)
         process.environment = Self.environment
         process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        let collected = Collector()
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = String(decoding: handle.availableData, as: UTF8.self)
-            collected.text.withLock { $0 += chunk }
-        }
+        let (errors, collected) = RunWatch.collectStandardError(of: process)
         try process.run()
         // Wait until ACDC has started (its "executor holds" line; the whole run takes about a second, so a fixed
         // delay could land after it ended).
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, process.isRunning, !collected.text.withLock({ $0.contains("executor holds") }) {
-            usleep(1_000)
-        }
+        RunWatch.wait(for: "executor holds", in: collected, of: process, poll: 1_000)
         kill(process.processIdentifier, SIGINT)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
-        errors.fileHandleForReading.readabilityHandler = nil
+        let stderr = RunWatch.finish(errors, collected)
         #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 130,
-                "status \(process.terminationStatus): \(collected.text.withLock { $0 })")
+                "status \(process.terminationStatus): \(stderr)")
     }
 }
