@@ -234,4 +234,12 @@ struct DiscoverMPITests {
         let pair = try CLI.run(["compare", "a", "b", "--parallel", "mpi"])
         #expect(pair.status != 0 && pair.stderr.contains("--parallel mpi needs --sweep"), "\(pair.stderr)")
     }
+
+    /// Attribution runs are one process's work: under `--parallel mpi` they are refused, not run once per rank.
+    @Test func attributionMethodsRefuseParallelMPI() throws {
+        let run = try CLI.run(["discover", "--task", "ioi", "--method", "eap", "--edges", "10", "--parallel", "mpi"])
+        #expect(run.status != 0, "\(run.stderr)")
+        #expect(run.stderr.contains("--parallel mpi spreads ACDC's tests; attribution methods run in one process"),
+                "\(run.stderr)")
+    }
 }
