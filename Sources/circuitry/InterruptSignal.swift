@@ -7,8 +7,16 @@ enum InterruptSignal {
     /// The signal received, 0 while none.
     static let received = Atomic<Int32>(0)
 
-    /// Installs the handlers for SIGINT and SIGTERM.
+    /// Installs the handlers for SIGINT and SIGTERM, and unblocks both on the calling (main) thread: a process
+    /// inherits the signal mask of the thread that started it, and a parent starting it from a thread that blocks
+    /// them (a thread pool's worker, as Foundation's `Process` and Python's `subprocess` do from such threads) would
+    /// otherwise leave every stop request pending while the run went on to its end.
     static func install() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { number in
                 // Only async-signal-safe work here: an atomic exchange, and for a second signal the default action.

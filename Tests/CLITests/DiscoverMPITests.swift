@@ -32,6 +32,17 @@ enum MPIRun {
         return process
     }
 
+    /// Starts `process` with no signal blocked. A child inherits the signal mask of the thread that starts it, and
+    /// Foundation's `Process` passes on the mask of this test's pool thread, which blocks SIGTERM: an `mpirun`
+    /// started so would never see a SIGTERM sent to it, nor pass it on. (`circuitry` clears its own mask.)
+    static func start(_ process: Process) throws {
+        var none = sigset_t(), previous = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try process.run()
+    }
+
     /// Runs `circuitry arguments…` on `ranks` ranks (0: without mpirun) and waits, killing it after the CLI tests'
     /// time limit.
     static func run(ranks: Int, _ arguments: [String]) throws -> CLI.Output {
@@ -43,7 +54,7 @@ enum MPIRun {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try start(process)
         let collected = [CLI.Collected(), CLI.Collected()]
         let readers = DispatchGroup()
         for (pipe, sink) in zip([out, err], collected) {
@@ -59,6 +70,20 @@ enum MPIRun {
         let text = collected.map { c in c.data.withLock { String(decoding: $0, as: UTF8.self) } }
         return CLI.Output(stdout: text[0], stderr: text[1] + (hung ? "\n(hung: killed)" : ""),
                           status: process.terminationStatus, crashed: hung)
+    }
+
+    /// The ranks whose command line mentions `marker`: processes running the built `circuitry` (not `mpirun`).
+    static func ranks(mentioning marker: String) -> [Int32] {
+        guard let executable = try? CLI.executable.path else { return [] }
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.compactMap { pid -> Int32? in
+            guard let number = Int32(pid), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else {
+                return nil
+            }
+            let words = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard words.first == executable, words.contains(where: { $0.contains(marker) }) else { return nil }
+            return number
+        }
     }
 
     /// Waits until no process's command line mentions `marker` (ranks left behind by a killed `mpirun` notice it
@@ -153,7 +178,7 @@ struct DiscoverMPITests {
             + ["--parallel", "mpi", "--state-interval", "0"])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try MPIRun.start(process)
         let savedTests = RunWatch.waitForSavedTests(killedState, atLeast: 5, of: process, timeout: 120)
         let wasRunning = process.isRunning
         kill(process.processIdentifier, SIGKILL)
@@ -166,32 +191,47 @@ struct DiscoverMPITests {
         #expect(try Self.files(killed) == expected, "killed and resumed: the outputs differ")
     }
 
-    /// SIGTERM to mpirun (which passes it to every rank) in the middle of ACDC: rank 0 saves the state after the
-    /// decision in progress, ends the workers and exits; the run resumed under mpirun writes the sequential bytes.
-    @Test func sigtermStopsTheJobThroughRankZero() throws {
-        let c = Self.cases[2]
-        let sequential = try CLI.scratchFolder("mpi-term-sequential")
-        #expect(try MPIRun.run(ranks: 0, ["discover"] + c.arguments + Self.outputs(sequential)).status == 0)
-        let folder = try CLI.scratchFolder("mpi-term")
+    /// Starts `discover … --parallel mpi --state-interval 0` on 2 ranks, sends SIGTERM once the state records 5
+    /// tests — to every rank (as Slurm's `scancel` does) or to `mpirun` alone — and checks that rank 0 saved the
+    /// state after the decision in progress, ended the workers and said how to continue, and that the run resumed
+    /// under mpirun writes the sequential bytes.
+    func stopBySIGTERM(_ name: String, arguments: [String], toEveryRank: Bool) throws {
+        let sequential = try CLI.scratchFolder("mpi-\(name)-sequential")
+        #expect(try MPIRun.run(ranks: 0, ["discover"] + arguments + Self.outputs(sequential)).status == 0)
+        let folder = try CLI.scratchFolder("mpi-\(name)")
         let state = folder.appendingPathComponent("circuit.json.state")
-        let process = try MPIRun.process(ranks: 2, ["discover"] + c.arguments + Self.outputs(folder) + ["--parallel", "mpi"])
+        // Saving after every test lets the signal be timed by the saved state: it lands inside ACDC on any machine.
+        let process = try MPIRun.process(ranks: 2, ["discover"] + arguments + Self.outputs(folder)
+            + ["--parallel", "mpi", "--state-interval", "0"])
         process.standardOutput = FileHandle.nullDevice
         let (errors, collected) = RunWatch.collectStandardError(of: process)
-        try process.run()
-        RunWatch.wait(for: "executor holds", in: collected, of: process, poll: 10_000)
-        usleep(300_000)
-        kill(process.processIdentifier, SIGTERM)
+        try MPIRun.start(process)
+        let savedTests = RunWatch.waitForSavedTests(state, atLeast: 5, of: process, timeout: 120)
+        let wasRunning = process.isRunning
+        let ranks = MPIRun.ranks(mentioning: folder.path)
+        for pid in toEveryRank ? ranks : [process.processIdentifier] { kill(pid, SIGTERM) }
         process.waitUntilExit()
         let stderr = RunWatch.finish(errors, collected)
-        #expect(MPIRun.waitForRanksToEnd(mentioning: folder.path), "ranks still running after SIGTERM")
-        // On a slow machine the signal may land before ACDC or after it ended; mid-run it must save the state.
-        if FileManager.default.fileExists(atPath: state.path) {
-            #expect(stderr.contains("stopped by SIGTERM"), "\(stderr)")
-            let resumed = try MPIRun.run(ranks: 2, ["discover"] + c.arguments + Self.outputs(folder)
-                + ["--parallel", "mpi", "--resume", state.path])
-            #expect(resumed.status == 0, "\(resumed.stderr)")
-            #expect(try Self.files(folder) == (try Self.files(sequential)), "stopped by SIGTERM and resumed: the outputs differ")
-        }
+        #expect(MPIRun.waitForRanksToEnd(mentioning: folder.path), "\(name): ranks still running after SIGTERM")
+        #expect(wasRunning && savedTests >= 5 && ranks.count == 2, "\(name): the run ended before it could be stopped")
+        #expect(stderr.contains("stopped by SIGTERM"), "\(name): \(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("circuit.json").path),
+                "\(name): a stopped run wrote results")
+        let resumed = try MPIRun.run(ranks: 2, ["discover"] + arguments + Self.outputs(folder)
+            + ["--parallel", "mpi", "--resume", state.path])
+        #expect(resumed.status == 0, "\(name): \(resumed.stderr)")
+        #expect(try Self.files(folder) == (try Self.files(sequential)), "\(name): stopped by SIGTERM and resumed: the outputs differ")
+    }
+
+    /// SIGTERM to every rank in the middle of ACDC: the workers note it and keep serving; rank 0 stops the run.
+    @Test func sigtermToEveryRankStopsTheJobThroughRankZero() throws {
+        try stopBySIGTERM("term-ranks", arguments: Self.cases[2].arguments, toEveryRank: true)
+    }
+
+    /// SIGTERM to `mpirun`, which passes it on to every rank — Open MPI 4.1 about a second later (measured here), so
+    /// the run is made long enough (500 prompts) for the signal to land inside ACDC on a fast machine too.
+    @Test func sigtermToMpirunStopsTheJobThroughRankZero() throws {
+        try stopBySIGTERM("term-mpirun", arguments: Self.cases[2].arguments + ["--count", "500"], toEveryRank: false)
     }
 
     @Test func sweepUnderMPIPrintsTheSequentialSweep() throws {
