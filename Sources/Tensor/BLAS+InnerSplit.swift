@@ -1,5 +1,6 @@
 import COpenBLAS
 import Dispatch
+import Synchronization
 
 /// Products whose inner dimension dwarfs their output: `[m, k] · [n, k]ᵀ` with m, n in the tens and k in the
 /// millions — edge attribution's ⟨Δ_s, g_r⟩ for every sender and receiver of a layer, summed over every token row
@@ -55,8 +56,15 @@ extension BLAS {
                     if workers <= 1 {
                         for i in chunks.indices { run(i) }
                     } else {
-                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                            for i in stride(from: worker, to: chunks.count, by: workers) { run(i) }
+                        // Each worker takes the next chunk left (a worker slowed by another process leaves its
+                        // share to the others); every chunk lands in its own partial, whoever computes it.
+                        let next = Atomic<Int>(0)
+                        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                            while true {
+                                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                                guard i < chunks.count else { break }
+                                run(i)
+                            }
                         }
                     }
                 }

@@ -20,7 +20,8 @@ public struct Tensor: Sendable, Equatable {
     /// A tensor of `shape` filled with `value` (zero by default).
     public init(shape: [Int], repeating value: Float = 0) {
         self.shape = shape
-        self.scalars = [Float](repeating: value, count: shape.reduce(1, *))
+        let count = shape.reduce(1, *)
+        self.scalars = value == 0 ? Tensor.zeros(count: count) : [Float](repeating: value, count: count)
     }
 
     /// Number of elements.
@@ -42,7 +43,7 @@ public struct Tensor: Sendable, Equatable {
             if n < scalars.count {
                 scalars.removeLast(scalars.count - n)
             } else {
-                scalars.append(contentsOf: repeatElement(0, count: n - scalars.count))
+                scalars = Tensor.grown(scalars, to: n)
             }
         }
         shape = newShape

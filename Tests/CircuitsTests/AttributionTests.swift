@@ -68,15 +68,17 @@ import Transformer
                 var full = [Float](repeating: 0, count: width)
                 for (i, row) in readRows.enumerated() { for j in 0..<d { full[row * d + j] = g[flat: i * d + j] } }
                 byReceiver[graph.residPost] = full
-            case let .layer(layer, g):
-                for h in 0..<c.nHeads {
-                    for input in HeadInput.allCases {
-                        let o = (3 * h + input.index) * width
-                        byReceiver[graph.headInputReceiver(layer: layer, head: h, input: input)] = Array(g.scalars[o..<(o + width)])
+            case .layers:
+                for (layer, g) in received.perLayer {
+                    for h in 0..<c.nHeads {
+                        for input in HeadInput.allCases {
+                            let o = (3 * h + input.index) * width
+                            byReceiver[graph.headInputReceiver(layer: layer, head: h, input: input)] = Array(g.scalars[o..<(o + width)])
+                        }
                     }
-                }
-                if let mlp = graph.mlpInputReceiver(layer: layer) {
-                    byReceiver[mlp] = Array(g.scalars[(3 * c.nHeads * width)..<((3 * c.nHeads + 1) * width)])
+                    if let mlp = graph.mlpInputReceiver(layer: layer) {
+                        byReceiver[mlp] = Array(g.scalars[(3 * c.nHeads * width)..<((3 * c.nHeads + 1) * width)])
+                    }
                 }
             }
         }

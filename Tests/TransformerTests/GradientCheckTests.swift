@@ -85,16 +85,18 @@ import Tensor
                     for j in 0..<d { full[row * d + j] += g.scalars[i * d + j] }
                 }
                 gradients[.final] = full
-            case let .layer(layer, g):
-                for h in 0..<c.nHeads {
-                    for input in 0..<3 {
-                        let o = (3 * h + input) * rows * d
-                        gradients[.head(layer: layer, head: h, input: input)] = Array(g.scalars[o..<(o + rows * d)])
+            case .layers:
+                for (layer, g) in received.perLayer {
+                    for h in 0..<c.nHeads {
+                        for input in 0..<3 {
+                            let o = (3 * h + input) * rows * d
+                            gradients[.head(layer: layer, head: h, input: input)] = Array(g.scalars[o..<(o + rows * d)])
+                        }
                     }
-                }
-                if c.hasMLP {
-                    let o = 3 * c.nHeads * rows * d
-                    gradients[.mlp(layer: layer)] = Array(g.scalars[o..<(o + rows * d)])
+                    if c.hasMLP {
+                        let o = 3 * c.nHeads * rows * d
+                        gradients[.mlp(layer: layer)] = Array(g.scalars[o..<(o + rows * d)])
+                    }
                 }
             }
         }

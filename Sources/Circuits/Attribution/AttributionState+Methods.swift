@@ -22,7 +22,7 @@ extension AttributionState {
 
     /// EAP: Δ from the patch and the clean run, the gradient at the clean run.
     private mutating func eap(_ a: GradientAttribution, _ chunk: AttributionChunk, _ progress: (String) -> Void) throws {
-        try patchValues(a, chunk)
+        try patchValues(a, chunk, keepingZ: true)
         let logits = try runner.forward(chunk.clean, readPositions: chunk.reads, tape: &tape, senders: &delta,
                                         recording: .subtract)
         forwardPasses += 1
@@ -40,7 +40,7 @@ extension AttributionState {
         let width = chunk.clean.rows * a.model.config.dModel
         var none = Tensor(shape: [0])
         let cleanLogits = try runner.forward(chunk.clean, readPositions: chunk.reads, tape: &tape, senders: &delta,
-                                             recording: .assign)
+                                             recording: .assignKeepingZ)
         forwardPasses += 1
         let metric = try a.chunkMetric(chunk, cleanLogits: cleanLogits)
         a.embeddingSum(of: delta, width: width, into: &clean)
@@ -73,7 +73,7 @@ extension AttributionState {
         let corrupted = try a.requireCorrupted(chunk)
         var none = Tensor(shape: [0])
         let cleanLogits = try runner.forward(chunk.clean, readPositions: chunk.reads, tape: &tape, senders: &delta,
-                                             recording: .assign)
+                                             recording: .assignKeepingZ)
         forwardPasses += 1
         let metric = try a.chunkMetric(chunk, cleanLogits: cleanLogits)
         let logits = try runner.forward(corrupted, readPositions: chunk.reads, tape: &tape, senders: &delta,
@@ -151,15 +151,16 @@ extension AttributionState {
         }
     }
 
-    /// The patch values into `delta`: the corrupted run's outputs, zeros, or the per-position means.
-    private mutating func patchValues(_ a: GradientAttribution, _ chunk: AttributionChunk) throws {
+    /// The patch values into `delta`: the corrupted run's outputs, zeros, or the per-position means. `keepingZ`:
+    /// the corrupted run's heads are left for the clean pass to difference (`SenderRecording.assignKeepingZ`).
+    private mutating func patchValues(_ a: GradientAttribution, _ chunk: AttributionChunk, keepingZ: Bool = false) throws {
         let width = chunk.clean.rows * a.model.config.dModel
         switch a.settings.ablation {
         case .resample:
             let corrupted = try a.requireCorrupted(chunk)
             // Its tape is not needed: written into the working tape, which the next pass overwrites.
             _ = try runner.forward(corrupted, readPositions: chunk.reads, tape: &tape, senders: &delta,
-                                   recording: .assign, logits: false)
+                                   recording: keepingZ ? .assignKeepingZ : .assign, logits: false)
             forwardPasses += 1
         case .zero:
             delta.resize(to: [a.layout.count, width])
@@ -210,8 +211,7 @@ extension AttributionState {
     }
 
     private static func backward(runner: inout GradientRunner, tape: ForwardTape, gradient: Tensor, sum: inout GradientSum) {
-        let layers = runner.model.config.nLayers
-        runner.backward(tape, logitGradient: gradient) { sum.add($0, layerCount: layers) }
+        runner.backward(tape, logitGradient: gradient) { sum.add($0) }
     }
 }
 

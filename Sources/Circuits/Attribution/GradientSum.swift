@@ -6,8 +6,9 @@ import Transformer
 /// chunk instead of one per pass — at the cost of keeping every layer's receiver gradients
 /// (`layers · receivers · rows · dModel` floats; `EdgeAttribution` does so when the memory budget allows).
 struct GradientSum {
-    /// Per layer `[receivers, rows·dModel]`, in the layout of `ReceiverGradients.layer`.
-    var layers: [Tensor] = []
+    /// Per group of layers the backward hands out together (keyed by its upper layer), their receivers' gradients
+    /// in the layout of `ReceiverGradients.layers`.
+    var groups: [Int: (count: Int, gradients: Tensor)] = [:]
     /// `[readRows, dModel]` and its token rows.
     var final = Tensor(shape: [0])
     var finalRows: [Int] = []
@@ -17,7 +18,7 @@ struct GradientSum {
         c.nLayers * (3 * c.nHeads + (c.hasMLP ? 1 : 0)) * rows * c.dModel + reads * c.dModel
     }
 
-    mutating func add(_ gradients: ReceiverGradients, layerCount: Int) {
+    mutating func add(_ gradients: ReceiverGradients) {
         switch gradients {
         case let .final(g, rows):
             if final.count != g.count {
@@ -27,12 +28,13 @@ struct GradientSum {
                 precondition(rows == finalRows, "GradientSum: read rows changed between passes")
                 final.add(g)
             }
-        case let .layer(layer, g):
-            if layers.count != layerCount { layers = Array(repeating: Tensor(shape: [0]), count: layerCount) }
-            if layers[layer].count != g.count {
-                layers[layer] = g
+        case let .layers(upper, count, g):
+            if let group = groups[upper] {
+                precondition(group.count == count && group.gradients.count == g.count,
+                             "GradientSum: the layers changed between passes")
+                groups[upper]!.gradients.add(g)
             } else {
-                layers[layer].add(g)
+                groups[upper] = (count, g)
             }
         }
     }
@@ -40,7 +42,10 @@ struct GradientSum {
     /// Reduces the sums against Δ into the scores and empties itself.
     mutating func flush(into accumulator: inout ScoreAccumulator, delta: Tensor) {
         if final.count > 0 { accumulator.add(.final(final, rows: finalRows), delta: delta) }
-        for (layer, g) in layers.enumerated() where g.count > 0 { accumulator.add(.layer(layer, g), delta: delta) }
+        for upper in groups.keys.sorted(by: >) {
+            let group = groups[upper]!
+            accumulator.add(.layers(upper: upper, count: group.count, group.gradients), delta: delta)
+        }
         self = GradientSum()
     }
 }

@@ -4,8 +4,9 @@ import Transformer
 /// Turns receiver gradients into edge scores as the backward hands them out: for every receiver r of a layer and
 /// every sender s feeding it, score(s → r) += ⟨Δ_s, g_r⟩ summed over token rows and the model dimension — EAP-IG's
 /// `einsum('batch pos forward hidden, batch pos backward hidden -> forward backward')` — as BLAS products per
-/// layer, `Δ[senders before the layer] · G[layer's receivers]ᵀ` and `Δ[layer's heads] · g[MLP input]`, so only
-/// pairs that are edges are multiplied and each Δ is read once per layer; accumulated in Double per edge id.
+/// pair of layers, `Δ[senders before the pair] · G[the pair's receivers]ᵀ`, `Δ[the lower layer's senders] · G[the
+/// upper layer's receivers]ᵀ` and `Δ[a layer's heads] · g[its MLP input]`, so only pairs that are edges are
+/// multiplied and each Δ is read once per pair of layers; accumulated in Double per edge id.
 struct ScoreAccumulator {
     let graph: CircuitGraph
     let dModel: Int
@@ -38,32 +39,46 @@ struct ScoreAccumulator {
                          into: &products, MatrixSlice(offset: 0, rows: senders, cols: 1), beta: 1)
             }
             scatter(receivers: [graph.residPost], width: 1)
-        case let .layer(layer, g):
-            let receivers = g.count / n
+        case let .layers(upper, count, g):
+            let perLayer = 3 * graph.nHeads + (graph.hasMLP ? 1 : 0)
+            let width = count * perLayer
+            precondition(g.count == width * n, "ScoreAccumulator: \(g.count / n) receiver gradients for \(width) receivers")
+            let lower = upper - count + 1
             var ids: [NodeID] = []
-            for h in 0..<graph.nHeads {
-                for input in HeadInput.allCases { ids.append(graph.headInputReceiver(layer: layer, head: h, input: input)) }
+            for layer in stride(from: upper, through: lower, by: -1) {
+                for h in 0..<graph.nHeads {
+                    for input in HeadInput.allCases { ids.append(graph.headInputReceiver(layer: layer, head: h, input: input)) }
+                }
+                if let mlp = graph.mlpInputReceiver(layer: layer) { ids.append(mlp) }
             }
-            if let mlp = graph.mlpInputReceiver(layer: layer) { ids.append(mlp) }
-            precondition(ids.count == receivers, "ScoreAccumulator: \(receivers) receiver gradients for \(ids.count) receivers")
-            // The senders before the layer feed all its receivers: one product reads their Δ once. The layer's own
-            // heads feed only its MLP: a second, thin product.
-            let before = graph.headSender(layer: layer, head: 0).rawValue
-            let limit = before + graph.nHeads
-            products.resize(to: [limit, receivers])
+            // The senders before the lowest layer feed every receiver of the group: one product reads their Δ once
+            // for all of them (a wider product also runs faster). The lower layer's senders feed the upper layer's
+            // receivers; each layer's heads feed its own MLP: thinner products.
+            let before = graph.headSender(layer: lower, head: 0).rawValue
+            let upperBefore = graph.headSender(layer: upper, head: 0).rawValue
+            products.resize(to: [upperBefore + graph.nHeads, width])
             // Outputs of a few thousand elements over millions of rows: the row dimension is what can be shared
             // between workers.
             BLAS.gemmSplittingInner(delta, MatrixSlice(offset: 0, rows: before, cols: n),
-                                    g, MatrixSlice(offset: 0, rows: receivers, cols: n),
-                                    into: &products, MatrixSlice(offset: 0, rows: before, cols: receivers))
-            if receivers > 3 * graph.nHeads {
-                let mlp = receivers - 1
-                BLAS.gemmSplittingInner(delta, MatrixSlice(offset: before * n, rows: graph.nHeads, cols: n),
-                                        g, MatrixSlice(offset: mlp * n, rows: 1, cols: n),
-                                        into: &products, MatrixSlice(offset: before * receivers + mlp, rows: graph.nHeads,
-                                                                     cols: 1, rowStride: receivers))
+                                    g, MatrixSlice(offset: 0, rows: width, cols: n),
+                                    into: &products, MatrixSlice(offset: 0, rows: before, cols: width))
+            if count == 2 {
+                BLAS.gemmSplittingInner(delta, MatrixSlice(offset: before * n, rows: upperBefore - before, cols: n),
+                                        g, MatrixSlice(offset: 0, rows: perLayer, cols: n),
+                                        into: &products, MatrixSlice(offset: before * width, rows: upperBefore - before,
+                                                                     cols: perLayer, rowStride: width))
             }
-            scatter(receivers: ids, width: receivers)
+            if graph.hasMLP {
+                for i in 0..<count {
+                    let heads = graph.headSender(layer: upper - i, head: 0).rawValue
+                    let mlp = i * perLayer + perLayer - 1
+                    BLAS.gemmSplittingInner(delta, MatrixSlice(offset: heads * n, rows: graph.nHeads, cols: n),
+                                            g, MatrixSlice(offset: mlp * n, rows: 1, cols: n),
+                                            into: &products, MatrixSlice(offset: heads * width + mlp, rows: graph.nHeads,
+                                                                         cols: 1, rowStride: width))
+                }
+            }
+            scatter(receivers: ids, width: width)
         }
     }
 

@@ -12,7 +12,7 @@ import Foundation
 /// per-head buffers of the edge-patching executor.
 public enum Attention {
     /// Where one head's vectors sit in a buffer.
-    public struct Operand {
+    public struct Operand: Sendable {
         public var offset: Int
         public var rowStride: Int
         public init(offset: Int, rowStride: Int) {

@@ -72,15 +72,15 @@ extension TransformerBlock {
     /// (`[rows, dModel]`, after Gemma 2's post-attention norm) through W_O, attention (pattern recomputed),
     /// rotary (rotation by −angle), the head's own q, k or v projection (its key/value head's weights under
     /// grouping) and its own copy of `norm₁`. Head h's input j (q 0, k 1, v 2) goes to
-    /// `gradients[(3h + j)·rows·dModel ..< (3h + j + 1)·rows·dModel]`, the order of the graph's receivers, and each
-    /// is also added to `residual` (`[rows, dModel]`), the gradient of the block's input.
+    /// `gradients[base + (3h + j)·rows·dModel ..< base + (3h + j + 1)·rows·dModel]`, the order of the graph's receivers, and each
+    /// is also added to `residual` (`[rows, dModel]`), the gradient of the block's input. (`base` offsets all of them.)
     ///
     /// With `queries` (per prompt, the query positions that carry a gradient) the layer was computed at those rows
     /// only: `dOut` then holds the rows `readRows` alone, in that order, and the tape's post-norm input likewise.
     public func headInputsBackward(
         _ dOut: Tensor, tape: BlockTape, batch: Int, length: Int, queries: [[Int]]? = nil, readRows: [Int]? = nil,
-        scratch: inout BlockBackwardScratch, into gradients: inout Tensor, adding residual: inout Tensor,
-        log: inout MatrixProductLog
+        scratch: inout BlockBackwardScratch, into gradients: inout Tensor, offset base: Int = 0,
+        adding residual: inout Tensor, log: inout MatrixProductLog
     ) {
         let rows = batch * length
         let width = rows * dModel
@@ -137,7 +137,7 @@ extension TransformerBlock {
         let stats = attentionNorm.statistics(tape.input, rows: rows)
         for h in 0..<nHeads {
             for input in HeadInput.allCases {
-                let offset = (3 * h + input.index) * width
+                let offset = base + (3 * h + input.index) * width
                 // d normed = dX · W[:, columns of (input, h)]ᵀ.
                 log.gemm(scratch.dQKV, MatrixSlice(offset: layout.activationColumn(input, head: h), rows: rows,
                                                    cols: dHead, rowStride: stride),

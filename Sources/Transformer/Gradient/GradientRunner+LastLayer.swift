@@ -113,11 +113,11 @@ extension GradientRunner {
         _ output: Tensor, into senders: inout Tensor, row: Int, rows: [Int], width: Int, _ recording: SenderRecording
     ) {
         let d = model.config.dModel
-        if recording == .assign { senders.zero((row * width)..<((row + 1) * width)) }
+        if recording == .assign || recording == .assignKeepingZ { senders.zero((row * width)..<((row + 1) * width)) }
         for (i, r) in rows.enumerated() {
             let at = row * width + r * d
             switch recording {
-            case .assign: senders.copy(from: output, range: at..<(at + d), otherOffset: i * d)
+            case .assign, .assignKeepingZ: senders.copy(from: output, range: at..<(at + d), otherOffset: i * d)
             case .differenceFrom: senders.subtract(fromValues: output, otherOffset: i * d, count: d, offset: at)
             case .subtract: senders.add(output, scaledBy: -1, range: at..<(at + d), otherOffset: i * d)
             }

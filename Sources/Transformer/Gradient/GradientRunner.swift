@@ -35,6 +35,12 @@ public struct GradientRunner {
     var grouped = Tensor(shape: [0])
     var pattern = Tensor(shape: [0])
     var mlpScratch = MLPScratch(config: .gpt2Small, rows: 0)
+    /// `[nLayers, rows·nHeads·dHead]`: every layer's z from the last `.assignKeepingZ` pass, for the difference pass
+    /// after it; `keptZShape` is that pass's (batch, length), nil when nothing is kept.
+    var keptZ = Tensor(shape: [0])
+    var keptZShape: (batch: Int, length: Int)?
+    /// `[rows, nHeads·dHead]`: z − kept z (or kept z − z) of one layer.
+    var zDifference = Tensor(shape: [0])
     /// Backward scratch (see `GradientRunner+Backward`).
     var backwardScratch = BlockBackwardScratch(config: .gpt2Small, rows: 0)
     /// `[rows, dModel]`: ∂L/∂(residual stream) while walking down the layers.
@@ -87,6 +93,19 @@ public struct GradientRunner {
         tape.batch = batch.batch
         tape.length = batch.length
         let readRows = Self.readRows(positions, length: batch.length)
+        // A difference pass right after an `.assignKeepingZ` pass over prompts of the same shape forms the heads'
+        // differences from z; any other pass leaves nothing kept.
+        var keptZ: SenderRecording? = nil
+        switch recording {
+        case .assignKeepingZ?:
+            self.keptZ.resize(to: [c.nLayers, rows * c.dAttention])
+            keptZ = .assignKeepingZ
+        case let difference? where keptZShape.map({ $0 == (batch.batch, batch.length) }) == true:
+            keptZ = difference
+        default:
+            break
+        }
+        keptZShape = nil
         // The last layer matters only at the read rows (its keys and values excepted): computed there alone.
         let compactLast = readRows.count < rows
 
@@ -118,7 +137,8 @@ public struct GradientRunner {
             t.compactRows = nil
             if compactLast && layer == c.nLayers - 1 {
                 lastLayer(block, batch: batch, positions: positions, readRows: readRows, tape: &t, replacing: replacing,
-                          senders: &senders, layout: layout, recording: recording)
+                          senders: &senders, layout: layout,
+                          recording: recording == .assignKeepingZ ? .assign : recording)
                 swap(&t, &tape.layers[layer])
                 continue
             }
@@ -128,7 +148,8 @@ public struct GradientRunner {
                 block.attentionOutput(summing: values, rows: rows, preNorm: &t.attentionPreNorm, into: &blockOut)
             } else {
                 t.headsReplaced = false
-                attention(block, batch: batch, tape: &t, senders: &senders, layout: layout, recording: recording)
+                attention(block, batch: batch, tape: &t, senders: &senders, layout: layout, recording: recording,
+                          keptZ: keptZ)
             }
             if block.parallelResidual {
                 // GPT-NeoX: the MLP reads the block's input; its output joins after the heads'.
@@ -151,6 +172,8 @@ public struct GradientRunner {
             swap(&t, &tape.layers[layer])
         }
 
+        if recording == .assignKeepingZ { keptZShape = (batch.batch, batch.length) }
+
         // Final normalisation and unembedding at the read rows only.
         tape.readRows = readRows
         tape.finalInput.resize(to: [readRows.count, d])
@@ -169,10 +192,11 @@ public struct GradientRunner {
         return tape.logits.reshaped([batch.batch, positions.first?.count ?? 0, c.dVocabOut])
     }
 
-    /// The attention sublayer into `blockOut`, keeping q, k, v; with a sender store, each head's output too.
+    /// The attention sublayer into `blockOut`, keeping q, k, v; with a sender store, each head's output too (or,
+    /// with `keptZ`, z kept for a difference pass, or the heads' differences from the z kept).
     private mutating func attention(
         _ block: TransformerBlock, batch: TokenBatch, tape t: inout BlockTape, senders: inout Tensor,
-        layout: SenderLayout, recording: SenderRecording?
+        layout: SenderLayout, recording: SenderRecording?, keptZ: SenderRecording?
     ) {
         let rows = batch.rows, d = block.dModel
         let heads = block.layout
@@ -201,15 +225,29 @@ public struct GradientRunner {
                  beta: 1)
         block.applyPostAttentionNorm(rows: rows, preNorm: &t.attentionPreNorm, to: &blockOut)
         guard let recording else { return }
-        let width = rows * d
-        let (alpha, beta): (Float, Float) = switch recording {
-        case .assign: (1, 0)
+        let width = rows * d, zCount = rows * heads.headsWidth
+        var (alpha, beta): (Float, Float) = switch recording {
+        case .assign, .assignKeepingZ: (1, 0)
         case .differenceFrom: (1, -1)
         case .subtract: (-1, 1)
         }
+        switch keptZ {
+        case .assignKeepingZ?:
+            self.keptZ.copy(from: z, range: (block.layer * zCount)..<((block.layer + 1) * zCount), otherOffset: 0)
+            return
+        case let difference?:
+            // (z − kept)·W_O[h], negated (exactly) for `.subtract`: kept − this pass.
+            zDifference.resize(to: [rows, heads.headsWidth])
+            zDifference.setCombination(z, aOffset: 0, self.keptZ, bOffset: block.layer * zCount,
+                                       factor: -1, count: zCount, offset: 0)
+            (alpha, beta) = (difference == .subtract ? -1 : 1, 0)
+        case nil:
+            break
+        }
+        let source = keptZ == nil ? z : zDifference
         for h in 0..<block.nHeads {
             let row = layout.head(layer: block.layer, head: h)
-            BLAS.gemm(z, MatrixSlice(offset: h * block.dHead, rows: rows, cols: block.dHead, rowStride: heads.headsWidth),
+            BLAS.gemm(source, MatrixSlice(offset: h * block.dHead, rows: rows, cols: block.dHead, rowStride: heads.headsWidth),
                       block.weights.outWeight, MatrixSlice(offset: h * block.dHead * d, rows: block.dHead, cols: d),
                       into: &senders, MatrixSlice(offset: row * width, rows: rows, cols: d), alpha: alpha, beta: beta)
         }
@@ -237,7 +275,7 @@ public struct GradientRunner {
     /// Writes `output[0 ..< width]` into row `row` of the sender store.
     func record(_ output: Tensor, into senders: inout Tensor, row: Int, width: Int, _ recording: SenderRecording) {
         switch recording {
-        case .assign:
+        case .assign, .assignKeepingZ:
             senders.copy(from: output, range: (row * width)..<((row + 1) * width), otherOffset: 0)
         case .differenceFrom:
             senders.subtract(fromValues: output, otherOffset: 0, count: width, offset: row * width)

@@ -55,4 +55,10 @@ public enum SenderRecording: Sendable {
     case differenceFrom
     /// store[s] = store[s] − output(s): with the patch values in the store, a clean pass leaves patch − clean.
     case subtract
+    /// `.assign` for the embedding and the MLPs (and the last layer's heads); every other head's output is not
+    /// formed: the runner keeps the layer's z instead, and the next `.differenceFrom` or `.subtract` pass writes
+    /// those heads' rows as (z − kept z)·W_O[h] or (kept z − z)·W_O[h]. That is one product per head for a
+    /// difference instead of one per pass and head (z_h·W_O[h] differs from the heads' sum only in how it is
+    /// split; the sum is formed in one product either way). Until that pass the heads' rows hold whatever they held.
+    case assignKeepingZ
 }

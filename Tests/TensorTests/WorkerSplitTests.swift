@@ -1,0 +1,54 @@
+import Testing
+@testable import Tensor
+
+/// Kernels that share their work between workers give the same bits for any number of them: the attention
+/// backward (prompts split between workers) and large zero-filled storage (slices zeroed by the workers).
+@Suite(.serialized) struct WorkerSplitTests {
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in g.normal() }
+    }
+
+    /// 40 prompts of 12 tokens, dHead 16, one head among two in the buffer: enough work to be split. With a query
+    /// subset (the last layer's read rows) too.
+    @Test(arguments: [nil, [11, 4]] as [[Int]?])
+    func attentionBackwardIsTheSameForAnyNumberOfWorkers(queries: [Int]?) {
+        let batch = 40, length = 12, dHead = 16, stride = 6 * dHead
+        let qkv = Tensor(shape: [batch * length, stride], scalars: Self.random(batch * length * stride, seed: 1))
+        let dz = Tensor(shape: [batch * length, 2 * dHead], scalars: Self.random(batch * length * 2 * dHead, seed: 2))
+        let op = { (o: Int) in Attention.Operand(offset: o, rowStride: stride) }
+        let before = BLAS.threads
+        defer { BLAS.setThreads(before) }
+        var results: [Tensor] = []
+        for workers in [1, 2, 3] {
+            BLAS.setThreads(workers)
+            var gradient = Tensor(shape: [batch * length, stride], repeating: 7)
+            Attention.headBackward(
+                q: qkv, op(dHead), k: qkv, op(3 * dHead), v: qkv, op(5 * dHead),
+                dz: dz, .init(offset: dHead, rowStride: 2 * dHead), batch: batch, length: length, dHead: dHead,
+                causal: true, scale: 4, queryPositions: queries, into: &gradient, dq: op(dHead), dk: op(3 * dHead),
+                dv: op(5 * dHead))
+            results.append(gradient)
+        }
+        for r in results.dropFirst() { #expect(r.scalars == results[0].scalars) }
+        // The other head's columns are untouched.
+        #expect(results[0][flat: 0] == 7 && results[0][flat: 2 * dHead] == 7)
+    }
+
+    @Test func largeStorageIsZeroForAnyNumberOfWorkers() {
+        let before = BLAS.threads
+        defer { BLAS.setThreads(before) }
+        for workers in [1, 2, 3] {
+            BLAS.setThreads(workers)
+            let count = 3 * Tensor.largeAllocation + 5
+            #expect(Tensor(shape: [count]).scalars.allSatisfy { $0 == 0 })
+            var grown = Tensor(shape: [0])
+            grown.resize(to: [count])
+            #expect(grown.count == count && grown.scalars.allSatisfy { $0 == 0 })
+            // Growing keeps what was there.
+            var kept = Tensor(shape: [4], scalars: [1, 2, 3, 4])
+            kept.resize(to: [count])
+            #expect(Array(kept.scalars[0..<4]) == [1, 2, 3, 4] && kept.scalars[4...].allSatisfy { $0 == 0 })
+        }
+    }
+}
