@@ -95,7 +95,9 @@ actor HubTestServer {
         }
         self.server = server
         runTask = Task { try await server.run() }
-        try await server.waitUntilListening()
+        // The server's task runs on the cooperative pool, which the other tests' CPU-bound work can hold for seconds
+        // on a 2-core machine: FlyingFox's default 5 s wait failed there once under a full test run.
+        try await server.waitUntilListening(timeout: 120)
         guard case let .ip4(_, port) = await server.listeningAddress else {
             throw URLError(.cannotConnectToHost)
         }

@@ -110,14 +110,8 @@ extension Attention {
             let firstKey = causal && window != nil ? Swift.max(0, i + 1 - window!) : 0
             // The forward's scores and softmax (the dot products summed four lanes at a time: the pattern equals
             // the forward's to rounding).
-            var maxScore = -Float.infinity
-            for j in firstKey..<keys {
-                let kj = kOperand.offset + (row0 + j) * kOperand.rowStride
-                let dot = Self.dot(qp, qi, kp, kj, count: dHead)
-                var s = dot / scale
-                if let cap = softcap { s = tanhf(s / cap) * cap }
-                scores[j] = s
-                if s > maxScore { maxScore = s }
+            let maxScore = scoreKeys(firstKey..<keys, scale: scale, softcap: softcap, into: &scores) { j in
+                Self.dot(qp, qi, kp, kOperand.offset + (row0 + j) * kOperand.rowStride, count: dHead)
             }
             var sum: Float = 0
             for j in firstKey..<keys {

@@ -52,15 +52,12 @@ public enum Attention {
                                     let qi = qOperand.offset + (row0 + i) * qOperand.rowStride
                                     let keys = causal ? i + 1 : length
                                     let firstKey = causal && window != nil ? Swift.max(0, i + 1 - window!) : 0
-                                    var maxScore = -Float.infinity
-                                    for j in firstKey..<keys {
+                                    let maxScore = scoreKeys(firstKey..<keys, scale: scale, softcap: softcap,
+                                                             into: &scores) { j in
                                         let kj = kOperand.offset + (row0 + j) * kOperand.rowStride
                                         var dot: Float = 0
                                         for d in 0..<dHead { dot += qp[qi + d] * kp[kj + d] }
-                                        var s = dot / scale  // division, as Hugging Face GPT-2 does (exact for power-of-two scales)
-                                        if let cap = softcap { s = tanhf(s / cap) * cap }
-                                        scores[j] = s
-                                        if s > maxScore { maxScore = s }
+                                        return dot
                                     }
                                     var sum: Float = 0
                                     for j in 0..<firstKey { scores[j] = 0 }
@@ -89,5 +86,24 @@ public enum Attention {
                 }
             }
         }
+    }
+}
+
+extension Attention {
+    /// One query's scores against `keys` — dot(j) / scale (a division, as Hugging Face GPT-2 does; exact for
+    /// power-of-two scales), soft-capped as cap·tanh(s / cap) when a cap is given — into `scores[j]`; returns the
+    /// largest. The forward and the backward's recomputation of the pattern share it.
+    @inline(__always)
+    static func scoreKeys(
+        _ keys: Range<Int>, scale: Float, softcap: Float?, into scores: inout [Float], dot: (Int) -> Float
+    ) -> Float {
+        var maxScore = -Float.infinity
+        for j in keys {
+            var s = dot(j) / scale
+            if let cap = softcap { s = tanhf(s / cap) * cap }
+            scores[j] = s
+            if s > maxScore { maxScore = s }
+        }
+        return maxScore
     }
 }
