@@ -1,6 +1,4 @@
 import COpenBLAS
-import Dispatch
-import Synchronization
 
 /// Products whose inner dimension dwarfs their output: `[m, k] · [n, k]ᵀ` with m, n in the tens and k in the
 /// millions — edge attribution's ⟨Δ_s, g_r⟩ for every sender and receiver of a layer, summed over every token row
@@ -52,21 +50,8 @@ extension BLAS {
                             start += count
                         }
                     }
-                    let workers = min(threads, chunks.count)
-                    if workers <= 1 {
-                        for i in chunks.indices { run(i) }
-                    } else {
-                        // Each worker takes the next chunk left (a worker slowed by another process leaves its
-                        // share to the others); every chunk lands in its own partial, whoever computes it.
-                        let next = Atomic<Int>(0)
-                        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                            while true {
-                                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                                guard i < chunks.count else { break }
-                                run(i)
-                            }
-                        }
-                    }
+                    // Every chunk lands in its own partial, whoever computes it.
+                    Workers.forEachTaken(chunks.count, workers: threads, run)
                 }
             }
         }

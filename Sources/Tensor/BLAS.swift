@@ -1,5 +1,4 @@
 import COpenBLAS
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -92,21 +91,8 @@ public enum BLAS {
                             beta,
                             UnsafeMutablePointer<Float>(bitPattern: base.c)! + cOffset, Int32(strides.c))
                     }
-                    let workers = min(threads, tiles.count)
-                    if workers <= 1 {
-                        for tile in tiles { run(tile) }
-                    } else {
-                        // Each worker takes the next tile left: a worker slowed by another process on its core
-                        // leaves its share to the others. Which worker runs a tile does not change its bits.
-                        let next = Atomic<Int>(0)
-                        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                            while true {
-                                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                                guard index < tiles.count else { break }
-                                run(tiles[index])
-                            }
-                        }
-                    }
+                    // Which worker runs a tile does not change its bits.
+                    Workers.forEachTaken(tiles.count, workers: threads) { run(tiles[$0]) }
                 }
             }
         }

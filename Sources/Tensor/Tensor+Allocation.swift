@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Large zero-filled storage, filled by the product workers. A fresh buffer's first write costs a page fault per
 /// page, and the kernel clears each page before handing it over: filling 700 MB of zeros on one thread took about
 /// half a second on the development machine, a sixth of a GPT-2-small forward pass. Attribution allocates its Δ
@@ -16,9 +14,8 @@ extension Tensor {
         guard workers > 1 else { return [Float](repeating: 0, count: count) }
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             let base = Int(bitPattern: buffer.baseAddress)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let from = count * w / workers, to = count * (w + 1) / workers
-                UnsafeMutablePointer<Float>(bitPattern: base).map { ($0 + from).initialize(repeating: 0, count: to - from) }
+            Workers.forEachPart(count, workers: workers) { part in
+                UnsafeMutablePointer<Float>(bitPattern: base).map { ($0 + part.lowerBound).initialize(repeating: 0, count: part.count) }
             }
             initialized = count
         }

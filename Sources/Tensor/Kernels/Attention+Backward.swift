@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// The backward of `Attention.head` (llm.c's `attention_backward`, per head). The pattern is recomputed from q and
@@ -62,14 +61,7 @@ extension Attention {
                             // Prompts over the workers when there is enough work (a GPT-2-small layer's 100 prompts
                             // of 15 tokens is); small inputs stay on the calling thread.
                             let work = batch * positions.count * length * dHead
-                            let workers = work >= 1 << 16 ? Swift.min(BLAS.threads, batch) : 1
-                            if workers <= 1 {
-                                prompts(0..<batch)
-                            } else {
-                                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                                    prompts((batch * w / workers)..<(batch * (w + 1) / workers))
-                                }
-                            }
+                            Workers.forEachPart(batch, workers: work >= 1 << 16 ? BLAS.threads : 1, prompts)
                         }
                     }
                 }

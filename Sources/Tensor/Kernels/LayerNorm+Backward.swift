@@ -1,4 +1,3 @@
-import Dispatch
 /// Per-row statistics of a normalisation's input, the part of its forward pass a backward needs (llm.c's
 /// `layernorm_forward` keeps `mean` and `rstd` the same way). Computed with the forward kernel's own summation
 /// order, so that the backward differentiates exactly the function the forward evaluated.
@@ -96,14 +95,7 @@ enum NormBackward {
                         }
                         // Each row is computed the same way whichever worker takes it: the bits do not depend on
                         // the split. Small inputs stay on the calling thread.
-                        let workers = rows * width >= 1 << 16 ? min(BLAS.threads, rows) : 1
-                        if workers <= 1 {
-                            block(0..<rows)
-                        } else {
-                            DispatchQueue.concurrentPerform(iterations: workers) { i in
-                                block((rows * i / workers)..<(rows * (i + 1) / workers))
-                            }
-                        }
+                        Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1, block)
                     }
                 }
             }

@@ -1,0 +1,38 @@
+import Dispatch
+import Synchronization
+
+/// The two ways circuitry's kernels share a loop between the product workers (`BLAS.threads`). Neither changes a
+/// result's bits: each index, or each part, is computed the same way whichever worker runs it.
+enum Workers {
+    /// `body(i)` for every i in `0 ..< count`, on up to `workers` workers that each take the next index left, so a
+    /// worker slowed by another process on its core leaves its share to the others (matrix tiles, inner-dimension
+    /// chunks). One worker or one index: on the calling thread, in order.
+    static func forEachTaken(_ count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+        let workers = min(workers, count)
+        guard workers > 1 else {
+            for i in 0..<count { body(i) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard i < count else { break }
+                body(i)
+            }
+        }
+    }
+
+    /// `body` on `workers` contiguous parts of `0 ..< count`, one per worker (rows, prompts, a buffer's slices:
+    /// many equal pieces of work). One worker: `body(0 ..< count)` on the calling thread.
+    static func forEachPart(_ count: Int, workers: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let workers = min(workers, count)
+        guard workers > 1 else {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            body((count * w / workers)..<(count * (w + 1) / workers))
+        }
+    }
+}
