@@ -7,10 +7,12 @@ enum InterruptSignal {
     /// The signal received, 0 while none.
     static let received = Atomic<Int32>(0)
 
-    /// Installs the handlers for SIGINT and SIGTERM, and unblocks both on the calling (main) thread: a process
+    /// Installs the handlers for SIGINT and SIGTERM, and unblocks both on the calling (main) thread. A process
     /// inherits the signal mask of the thread that started it, and a parent starting it from a thread that blocks
-    /// them (a thread pool's worker, as Foundation's `Process` and Python's `subprocess` do from such threads) would
-    /// otherwise leave every stop request pending while the run went on to its end.
+    /// them (a thread pool's worker, as Foundation's `Process` does from such threads) passes that mask on; under it
+    /// every stop request would wait unseen while the run went on to its end. (On Linux the Swift program's main
+    /// thread was seen to start with an empty mask anyway, while a C program such as `mpirun` keeps the parent's;
+    /// this does not rely on that.)
     static func install() {
         var signals = sigset_t()
         sigemptyset(&signals)
