@@ -119,6 +119,38 @@ import Transformer
         for (a, b) in zip(whole.scores, chunked.scores) { #expect(abs(a - b) <= 1e-6 * largest) }
     }
 
+    /// An `EdgeAttributor` reused after other runs — longer and shorter prompts, other methods and ablations, a
+    /// chunked run — scores bit for bit as a fresh one: nothing a run reads is left over from an earlier run.
+    @Test(arguments: [(AttributionMethod.eap, AblationKind.resample), (.eap, .zero), (.eap, .mean),
+                      (.eapIGInputs, .resample), (.eapIGActivations, .mean), (.cleanCorrupted, .resample)])
+    func aReusedAttributorScoresAsAFreshOne(method: AttributionMethod, ablation: AblationKind) throws {
+        let model = try ExecutorFixtures.tinyGPT2()
+        let prompts = try AttributionReferenceTests.prompts()
+        let short = try PromptSet(
+            task: "short", clean: prompts.clean.prefix(5).map { Array($0.prefix(7)) },
+            corrupted: prompts.corrupted.prefix(5).map { Array($0.prefix(7)) },
+            readPositions: Array(repeating: [6], count: 5), correct: Array(prompts.correct.prefix(5)),
+            incorrect: Array(prompts.incorrect.prefix(5)))
+        let settings = AttributionSettings(method: method, ablation: ablation, steps: 3)
+        let fresh = try EdgeAttribution.run(model: model, prompts: prompts, settings: settings)
+        var attributor = EdgeAttributor(model: model)
+        let first = try attributor.run(prompts: prompts, settings: settings)
+        let graph = CircuitGraph(config: model.config)
+        let oneChunkOfThree = EdgeAttribution.estimatedBytes(config: model.config, graph: graph, method: .eap,
+                                                             prompts: 3, length: 12, reads: 1)
+        for other in [AttributionSettings(method: .eapIGActivations, ablation: .zero, steps: 2),
+                      AttributionSettings(method: .eap, memoryBudget: oneChunkOfThree)] {
+            _ = try attributor.run(prompts: short, settings: other)
+            _ = try attributor.run(prompts: prompts, settings: other)
+        }
+        _ = try attributor.run(prompts: short, settings: settings)
+        let again = try attributor.run(prompts: prompts, settings: settings)
+        #expect(fresh.scores.contains { $0 != 0 })
+        #expect(first.scores == fresh.scores)
+        #expect(again.scores == fresh.scores)
+        #expect(again.forwardPasses == fresh.forwardPasses && again.backwardPasses == fresh.backwardPasses)
+    }
+
     /// When every corrupted prompt is the same sequence, its per-position mean over the corrupted prompts is each
     /// prompt's own corrupted output: mean ablation must then score exactly as resample ablation, through every
     /// method that takes both (Δ and, for EAP-IG-activations, the interpolation's end point).

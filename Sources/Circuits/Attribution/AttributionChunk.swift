@@ -15,7 +15,7 @@ struct AttributionChunk {
     let prompts: PromptSet
 }
 
-/// The buffers of a gradient attribution, reused from chunk to chunk.
+/// The buffers of a gradient attribution, reused from chunk to chunk and (`EdgeAttributor`) from run to run.
 struct AttributionState {
     var runner: GradientRunner
     /// The tape of the pass being differentiated, and (EAP-IG-activations) the clean run's.
@@ -36,6 +36,14 @@ struct AttributionState {
     init(model: TransformerModel, graph: CircuitGraph) {
         runner = GradientRunner(model: model)
         accumulator = ScoreAccumulator(graph: graph, dModel: model.config.dModel)
+    }
+
+    /// Zero scores and pass counts for a new run; the buffers stay.
+    mutating func startRun() {
+        accumulator.scores = [Double](repeating: 0, count: accumulator.scores.count)
+        sum = nil
+        forwardPasses = 0
+        backwardPasses = 0
     }
 }
 

@@ -11,53 +11,14 @@ import Transformer
 /// the clean run's tape), one forward tape (`GradientRunner.estimatedBytes`) and one layer's receiver gradients.
 /// Scores are sums over prompts, so chunking changes only their rounding.
 public enum EdgeAttribution {
-    /// Scores every edge of `graph` (the model's graph by default) on `prompts`.
-    ///
-    /// - Parameters:
-    ///   - progress: called after every backward pass (every edge for `exact`).
-    /// - Throws: `CircuitsError.attribution` for settings the method does not support and for NaN or infinite
-    ///   values; `CircuitsError.executor` for models without an edge graph (Gemma 2) or missing ablation sources;
-    ///   `CircuitsError.metric` and `TransformerError` for prompts the model or the metric cannot take.
+    /// Scores every edge of `graph` (the model's graph by default) on `prompts`: one `EdgeAttributor.run` with
+    /// fresh buffers (keep an `EdgeAttributor` to run several attributions on one model).
     public static func run(
         model: TransformerModel, graph: CircuitGraph? = nil, prompts: PromptSet, settings: AttributionSettings,
         progress: (AttributionProgress) -> Void = { _ in }
     ) throws -> AttributionResult {
-        let c = model.config
-        let graph = graph ?? CircuitGraph(config: c)
-        try validate(model: model, graph: graph, prompts: prompts, settings: settings)
-        if settings.method == .exact { return try exact(model: model, graph: graph, prompts: prompts, settings: settings, progress: progress) }
-
-        let layout = SenderLayout(config: c)
-        let means = settings.ablation == .mean ? try positionMeans(model: model, graph: graph, prompts: prompts) : [:]
-        let weights = eapigWeights(count: prompts.count, batchSize: settings.eapigBatchSize)
-        // Integrating methods sum their passes' gradients when every prompt fits in one chunk that way.
-        let summing = (settings.method == .eapIGInputs || settings.method == .eapIGActivations)
-            && chunkSize(config: c, graph: graph, prompts: prompts, settings: settings, summing: true) >= prompts.count
-        let attribution = GradientAttribution(model: model, graph: graph, settings: settings, layout: layout, means: means,
-                                              sumsGradients: summing)
-        let perChunk = chunkSize(config: c, graph: graph, prompts: prompts, settings: settings, summing: summing)
-        let chunks = prompts.batches(maxBatchSize: perChunk)
-        let (forwardPerChunk, backwardPerChunk) = attribution.passes()
-        var state = AttributionState(model: model, graph: graph)
-        var largest = 0
-        var done = 0
-        for (index, batch) in chunks.enumerated() {
-            let chunk = try makeChunk(batch, prompts: prompts, config: c, weights: weights)
-            largest = max(largest, estimatedBytes(config: c, graph: graph, method: settings.method,
-                                                  prompts: batch.indices.count, length: batch.length,
-                                                  reads: prompts.readCount, summing: summing))
-            let label = chunks.count > 1 ? "chunk \(index + 1)/\(chunks.count), " : ""
-            try state.run(attribution, chunk) { what in
-                done += 1
-                progress(AttributionProgress(pass: done, passes: backwardPerChunk * chunks.count, what: label + what))
-            }
-        }
-        let scores = state.accumulator.scores
-        guard scores.allSatisfy(\.isFinite) else { throw CircuitsError.attribution(.nonFinite(what: "the edge scores")) }
-        precondition(state.forwardPasses == forwardPerChunk * chunks.count, "attribution ran an unexpected number of passes")
-        return AttributionResult(
-            settings: settings, scores: scores, prompts: prompts.count, chunks: chunks.count,
-            forwardPasses: state.forwardPasses, backwardPasses: state.backwardPasses, estimatedBytes: largest)
+        var attributor = EdgeAttributor(model: model, graph: graph)
+        return try attributor.run(prompts: prompts, settings: settings, progress: progress)
     }
 
     /// Bytes a chunk of `prompts` prompts of `length` tokens holds (beyond the model's weights); `summing`: with the
