@@ -12,6 +12,10 @@ public struct BlockBackwardScratch: Sendable {
     var dHidden: Tensor
     /// `[rows, dMLP]` (gated `[rows, 2·dMLP]`): ∂L/∂(MLP input projection).
     var dPre: Tensor
+    /// `[rows, 3·nHeads·dHead]`: ∂L/∂(q, k, v) scaled by norm₁'s rstd per row (`ProjectedNormBackward`).
+    var scaledDQKV: Tensor
+    /// `[dModel, (nHeads + 2·nKVHeads)·dHead]`: the fused projection's weights scaled by norm₁'s γ per row.
+    var scaledWeight = Tensor(shape: [0])
 
     public init(config c: ModelConfig, rows: Int) {
         dOut = Tensor(shape: [rows, c.dModel])
@@ -19,11 +23,13 @@ public struct BlockBackwardScratch: Sendable {
         dQKV = Tensor(shape: [rows, 3 * c.dAttention])
         dHidden = Tensor(shape: [rows, c.hasMLP ? c.dMLP : 0])
         dPre = Tensor(shape: [rows, c.hasMLP ? (c.gatedMLP ? 2 : 1) * c.dMLP : 0])
+        scaledDQKV = Tensor(shape: [rows, 3 * c.dAttention])
     }
 
     /// Floats held for `rows` rows.
     public static func floatCount(config c: ModelConfig, rows: Int) -> Int {
-        rows * (c.dModel + 4 * c.dAttention + (c.hasMLP ? (c.gatedMLP ? 3 : 2) * c.dMLP : 0))
+        rows * (c.dModel + 7 * c.dAttention + (c.hasMLP ? (c.gatedMLP ? 3 : 2) * c.dMLP : 0))
+            + c.dModel * (c.nHeads + 2 * c.nKVHeads) * c.dHead
     }
 }
 
@@ -127,6 +133,16 @@ extension TransformerBlock {
                     into: &scratch.dQKV, dq: operand(.q), dk: operand(.k), dv: operand(.v))
             }
         }
+        // Receivers in the order of their gradient slots: head h's input j at slot 3h + j.
+        let slots = (0..<nHeads).flatMap { h in HeadInput.allCases.map { (input: $0, head: h) } }
+        let projected = attentionNorm.kind != .none
+        // ⟨dq, q⟩ per receiver and row, taken before the inverse rotation (a rotation keeps dot products).
+        let rotated = projected
+            ? ProjectedNormBackward.blockDots(
+                scratch.dQKV, stride: stride, tape.qkv, stride: stride,
+                blocks: slots.map { (layout.activationColumn($0.input, head: $0.head), layout.activationColumn($0.input, head: $0.head)) },
+                width: dHead, rows: rows)
+            : []
         if let rotary {
             for input in [HeadInput.q, .k] {
                 Rotary.applyInverse(&scratch.dQKV, offset: layout.activationColumn(input, head: 0), rowStride: stride,
@@ -135,18 +151,68 @@ extension TransformerBlock {
             }
         }
         let stats = attentionNorm.statistics(tape.input, rows: rows)
-        for h in 0..<nHeads {
-            for input in HeadInput.allCases {
-                let offset = base + (3 * h + input.index) * width
-                // d normed = dX · W[:, columns of (input, h)]ᵀ.
-                log.gemm(scratch.dQKV, MatrixSlice(offset: layout.activationColumn(input, head: h), rows: rows,
-                                                   cols: dHead, rowStride: stride),
-                         weights.qkvWeight, MatrixSlice(offset: layout.weightColumn(input, head: h), rows: dModel,
-                                                        cols: dHead, rowStride: layout.weightWidth),
+        guard projected else {
+            for (i, slot) in slots.enumerated() {
+                let offset = base + i * width
+                log.gemm(scratch.dQKV, MatrixSlice(offset: layout.activationColumn(slot.input, head: slot.head),
+                                                   rows: rows, cols: dHead, rowStride: stride),
+                         weights.qkvWeight, MatrixSlice(offset: layout.weightColumn(slot.input, head: slot.head),
+                                                        rows: dModel, cols: dHead, rowStride: layout.weightWidth),
                          transposeB: true, into: &gradients, MatrixSlice(offset: offset, rows: rows, cols: dModel))
-                attentionNorm.backward(&gradients, offset: offset, rows: rows, input: tape.input, statistics: stats,
-                                       addingTo: &residual)
+                residual.add(gradients, range: 0..<width, otherOffset: offset)
             }
+            return
         }
+        projectedNormBackward(slots: slots, rotated: rotated, statistics: stats, tape: tape, rows: rows,
+                              scratch: &scratch, into: &gradients, offset: base, adding: &residual, log: &log)
+    }
+
+    /// norm₁'s backward for every head input at once (`ProjectedNormBackward`): per receiver the part outside the
+    /// product is written first, then the product (rstd·dq)·(γ ⊙ W)ᵀ is added to it; the finished gradients are
+    /// added to `residual` in slot order. `rotated`: ⟨dq, q⟩ per row and slot, `scratch.dQKV` holds dq unrotated.
+    private func projectedNormBackward(
+        slots: [(input: HeadInput, head: Int)], rotated: [Float], statistics stats: NormStatistics, tape: BlockTape,
+        rows: Int, scratch: inout BlockBackwardScratch, into gradients: inout Tensor, offset base: Int,
+        adding residual: inout Tensor, log: inout MatrixProductLog
+    ) {
+        let width = rows * dModel, stride = layout.activationWidth, weightWidth = layout.weightWidth
+        let norm = attentionNorm
+        let centred = norm.kind == .layerNorm
+        // Per weight column: Wᵀγ (for m₁) and c = Wᵀβ + b, the projection's constant part (for m₂).
+        let whole = MatrixSlice(offset: 0, rows: dModel, cols: weightWidth)
+        var gammaW = Tensor(shape: [1, weightWidth]), constant = Tensor(shape: [1, weightWidth])
+        if centred {
+            BLAS.gemm(norm.weight, MatrixSlice(offset: 0, rows: 1, cols: dModel), weights.qkvWeight, whole,
+                      into: &gammaW, MatrixSlice(offset: 0, rows: 1, cols: weightWidth))
+        }
+        if weights.qkvBias.count > 0 { constant.copy(from: weights.qkvBias, range: 0..<weightWidth, otherOffset: 0) }
+        if norm.bias.count > 0 {
+            BLAS.gemm(norm.bias, MatrixSlice(offset: 0, rows: 1, cols: dModel), weights.qkvWeight, whole,
+                      into: &constant, MatrixSlice(offset: 0, rows: 1, cols: weightWidth), beta: 1)
+        }
+        let blocks = slots.map { (layout.activationColumn($0.input, head: $0.head), layout.weightColumn($0.input, head: $0.head)) }
+        let first = centred
+            ? ProjectedNormBackward.blockDots(scratch.dQKV, stride: stride, gammaW, stride: 0, blocks: blocks,
+                                              width: dHead, rows: rows)
+            : []
+        var second = ProjectedNormBackward.blockDots(scratch.dQKV, stride: stride, constant, stride: 0, blocks: blocks,
+                                                     width: dHead, rows: rows)
+        for i in second.indices { second[i] = rotated[i] - second[i] }
+        ProjectedNormBackward.scaledRows(scratch.dQKV, rows: rows, width: stride, scale: stats.rstd, into: &scratch.scaledDQKV)
+        ProjectedNormBackward.scaledWeight(weights.qkvWeight, scale: norm.weight, into: &scratch.scaledWeight)
+        for i in slots.indices {
+            let offset = base + i * width
+            ProjectedNormBackward.writeOuterPart(
+                into: &gradients, offset: offset, rows: rows, width: dModel, input: tape.input, statistics: stats,
+                centred: centred, first: first, second: second, moment: i, momentStride: slots.count,
+                addingFinished: i > 0 ? offset - width : nil, to: &residual)
+            log.gemm(scratch.scaledDQKV, MatrixSlice(offset: blocks[i].0, rows: rows, cols: dHead, rowStride: stride),
+                     scratch.scaledWeight, MatrixSlice(offset: blocks[i].1, rows: dModel, cols: dHead, rowStride: weightWidth),
+                     transposeB: true, into: &gradients, MatrixSlice(offset: offset, rows: rows, cols: dModel), beta: 1)
+        }
+        ProjectedNormBackward.writeOuterPart(
+            into: &gradients, offset: nil, rows: rows, width: dModel, input: tape.input, statistics: stats,
+            centred: centred, first: first, second: second, moment: 0, momentStride: slots.count,
+            addingFinished: base + (slots.count - 1) * width, to: &residual)
     }
 }

@@ -1,0 +1,168 @@
+/// The kernels of a normalisation's backward taken through many projections of its output at once: the gradient
+/// of every head input of a block, each head's q, k and v reading `norm₁`'s output through its own columns of the
+/// fused projection (`TransformerBlock.headInputsBackward`).
+///
+/// For one receiver with weight columns W (`[dModel, dHead]`) and output gradient dq (`[dHead]` per row), the
+/// normalisation's input gradient is (see `LayerNorm.backward`, with dy = dq·Wᵀ and γ the scale)
+///
+///     dx = rstd · (γ ⊙ dy − m₁ − x̂ · m₂),   m₁ = mean(γ ⊙ dy),   m₂ = mean(γ ⊙ dy ⊙ x̂)
+///
+/// and both means are dHead-long dot products, not dModel-long ones:
+///
+///     d·m₁ = dq · (Wᵀγ),   d·m₂ = dq · ((γ ⊙ x̂)·W) = dq · (q − c)
+///
+/// where q is the receiver's projection (kept by the forward) and c = Wᵀβ + b its constant part (LayerNorm's
+/// shift β, the projection's bias b). So the backward writes the part outside the product first,
+/// −rstd·(m₁ + x̂·m₂), and lets the product (rstd·dq)·(γ ⊙ W)ᵀ add the rest — one pass over each receiver's
+/// `[rows, dModel]` gradient besides the product, instead of the separate zeroing, reduction and update passes
+/// of a product followed by `LayerNorm.backward`. RMSNorm is the uncentred case (μ = 0, no m₁ term).
+public enum ProjectedNormBackward {
+    /// `[rows, blocks.count]`: per row, the dot products of `width`-long blocks of two row-major buffers,
+    /// `Σ_c a[r·aStride + blocks[i].a + c] · b[r·bStride + blocks[i].b + c]` — with `bStride` 0, `b` is one
+    /// vector read at the same place for every row.
+    public static func blockDots(
+        _ a: Tensor, stride aStride: Int, _ b: Tensor, stride bStride: Int, blocks: [(a: Int, b: Int)], width: Int,
+        rows: Int
+    ) -> [Float] {
+        let n = blocks.count
+        precondition(rows == 0 || blocks.allSatisfy {
+            (rows - 1) * aStride + $0.a + width <= a.count && (rows - 1) * bStride + $0.b + width <= b.count
+        }, "blockDots: blocks out of range")
+        var out = [Float](repeating: 0, count: rows * n)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                out.withUnsafeMutableBufferPointer { op in
+                    guard let pa = ap.baseAddress, let pb = bp.baseAddress, let po = op.baseAddress else { return }
+                    let base = (a: Int(bitPattern: pa), b: Int(bitPattern: pb), o: Int(bitPattern: po))
+                    // Rows write disjoint parts of the output; each dot is summed the same way on any worker.
+                    Workers.forEachPart(rows, workers: rows * n * width >= 1 << 16 ? BLAS.threads : 1) { range in
+                        let a = UnsafePointer<Float>(bitPattern: base.a)!, b = UnsafePointer<Float>(bitPattern: base.b)!
+                        let o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
+                        for r in range {
+                            for (i, block) in blocks.enumerated() {
+                                o[r * n + i] = dot(a, r * aStride + block.a, b, r * bStride + block.b, width)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Writes the part of a receiver's input gradient outside the product, `−rstd·(m₁ + x̂·m₂)`, into `rows` rows of
+    /// `out` from element `offset` (`[rows, width]`), from the moments `first` (d·m₁; ignored uncentred) and
+    /// `second` (d·m₂) at index `r·momentStride + moment` of their `[rows, momentStride]` buffers; in the same pass
+    /// adds the finished gradient of the receiver before it (`[rows, width]` from element `finished` of `out`) to
+    /// `sum` — receiver by receiver, so `sum` gets them in order, as sequential additions would.
+    ///
+    /// - Parameters:
+    ///   - offset: nil only adds `finished` (for the last receiver).
+    ///   - input: the normalisation's input rows, `[rows, width]`; `statistics` their mean and rstd.
+    public static func writeOuterPart(
+        into out: inout Tensor, offset: Int?, rows: Int, width: Int, input: Tensor, statistics: NormStatistics,
+        centred: Bool, first: [Float], second: [Float], moment: Int, momentStride: Int,
+        addingFinished finished: Int?, to sum: inout Tensor
+    ) {
+        precondition((offset ?? 0) + rows * width <= out.count && (finished ?? 0) + rows * width <= out.count
+                     && rows * width <= input.count && statistics.rows >= rows && rows * width <= sum.count
+                     && (offset == nil || second.count >= rows * momentStride)
+                     && (offset == nil || !centred || first.count >= rows * momentStride), "writeOuterPart: sizes")
+        let mean = statistics.mean, rstd = statistics.rstd
+        let n = Float(width)
+        out.withUnsafeMutableBufferPointer { op in
+            input.withUnsafeBufferPointer { xp in
+                sum.withUnsafeMutableBufferPointer { sp in
+                    guard let po = op.baseAddress, let px = xp.baseAddress, let ps = sp.baseAddress else { return }
+                    let base = (o: Int(bitPattern: po), x: Int(bitPattern: px), s: Int(bitPattern: ps))
+                    // Rows write disjoint parts of `out` and `sum`, each the same way on any worker.
+                    Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1) { range in
+                        let o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
+                        let x = UnsafePointer<Float>(bitPattern: base.x)!
+                        let s = UnsafeMutablePointer<Float>(bitPattern: base.s)!
+                        for r in range {
+                            let xi = r * width
+                            if let finished {
+                                let fi = finished + r * width
+                                var j = 0
+                                while j + FastMath.width <= width {
+                                    FastMath.store(FastMath.load(s, xi + j) + FastMath.load(o, fi + j), s, xi + j)
+                                    j += FastMath.width
+                                }
+                                while j < width {
+                                    s[xi + j] += o[fi + j]
+                                    j += 1
+                                }
+                            }
+                            guard let offset else { continue }
+                            let scale = rstd[r], mu = centred ? mean[r] : 0
+                            let m1 = centred ? first[r * momentStride + moment] / n : 0
+                            let m2 = second[r * momentStride + moment] / n
+                            // −rstd·(m₁ + (x − μ)·rstd·m₂) = a + x·b.
+                            let b = -scale * scale * m2
+                            let a = -scale * m1 + scale * scale * m2 * mu
+                            let va = FastMath.V(repeating: a), vb = FastMath.V(repeating: b)
+                            let oi = offset + r * width
+                            var j = 0
+                            while j + FastMath.width <= width {
+                                FastMath.store(va + FastMath.load(x, xi + j) * vb, o, oi + j)
+                                j += FastMath.width
+                            }
+                            while j < width {
+                                o[oi + j] = a + x[xi + j] * b
+                                j += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `[rows, width]`: `rows` rows of `a` (row stride `width`) each multiplied by `scale[r]`.
+    public static func scaledRows(_ a: Tensor, rows: Int, width: Int, scale: [Float], into out: inout Tensor) {
+        precondition(rows * width <= a.count && scale.count >= rows, "scaledRows: sizes")
+        if out.count < rows * width { out.resize(to: [rows, width]) }
+        a.withUnsafeBufferPointer { ap in
+            out.withUnsafeMutableBufferPointer { op in
+                for r in 0..<rows {
+                    let s = scale[r]
+                    for j in (r * width)..<((r + 1) * width) { op[j] = ap[j] * s }
+                }
+            }
+        }
+    }
+
+    /// `[k, n]`: `weight` (`[k, n]`, row-major) with row j multiplied by `scale[j]` — γ ⊙ W.
+    public static func scaledWeight(_ weight: Tensor, scale: Tensor, into out: inout Tensor) {
+        let k = scale.count, n = weight.count / max(k, 1)
+        precondition(k * n == weight.count, "scaledWeight: \(weight.count) weights for \(k) scales")
+        if out.count != weight.count { out.resize(to: [k, n]) }
+        weight.withUnsafeBufferPointer { wp in
+            scale.withUnsafeBufferPointer { sp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for j in 0..<k {
+                        let s = sp[j]
+                        for c in (j * n)..<((j + 1) * n) { op[c] = wp[c] * s }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func dot(_ a: UnsafePointer<Float>, _ ai: Int, _ b: UnsafePointer<Float>, _ bi: Int, _ count: Int) -> Float {
+        var acc = FastMath.V()
+        var j = 0
+        while j + FastMath.width <= count {
+            acc += FastMath.load(a, ai + j) * FastMath.load(b, bi + j)
+            j += FastMath.width
+        }
+        var sum = acc.sum()
+        while j < count {
+            sum += a[ai + j] * b[bi + j]
+            j += 1
+        }
+        return sum
+    }
+}
