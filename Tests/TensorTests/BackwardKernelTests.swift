@@ -85,6 +85,92 @@ import Testing
         Self.expectClose(sum.scalars, want.map { $0 + 0.5 }, tolerance: 2e-6, "accumulated gradient")
     }
 
+    /// `ProjectedNormBackward` for three receivers reading one normalised input through their own weight columns
+    /// (the last two sharing theirs, as grouped keys and values do): each receiver's input gradient equals the
+    /// numerical gradient of its ⟨dq, norm(x)·W + b⟩, and the residual gets all three.
+    @Test(arguments: [false, true])
+    func projectedNormalisationBackward(rms: Bool) {
+        let rows = 5, width = 13, dHead = 4, eps: Float = 1e-5
+        let weightWidth = 2 * dHead, stride = 3 * dHead, size = rows * width
+        let blocks = [(a: 0, b: 0), (a: dHead, b: dHead), (a: 2 * dHead, b: dHead)]
+        let x = Self.random(size, seed: 1).enumerated().map { $1 + Float($0 % 3) }
+        let gamma = Self.random(width, seed: 2).map { 1 + 0.3 * $0 }
+        let beta = rms ? [Float](repeating: 0, count: width) : Self.random(width, seed: 3)
+        let w = Self.random(width * weightWidth, seed: 5, scale: 0.5)
+        let bias = Self.random(weightWidth, seed: 6)
+        let dq = Self.random(rows * stride, seed: 7)
+        let xt = Tensor(shape: [rows, width], scalars: x), weight = Tensor(shape: [width], scalars: gamma)
+        let wt = Tensor(shape: [width, weightWidth], scalars: w), dqt = Tensor(shape: [rows, stride], scalars: dq)
+        // The forward: the receivers' projections of the normalised input, in their activation columns.
+        var normed = Tensor(shape: [rows, width])
+        let stats: NormStatistics
+        if rms {
+            RMSNorm.apply(xt, rows: rows, width: width, weight: weight, epsilon: eps, into: &normed)
+            stats = RMSNorm.statistics(xt, rows: rows, width: width, epsilon: eps)
+        } else {
+            LayerNorm.apply(xt, rows: rows, width: width, weight: weight, bias: Tensor(shape: [width], scalars: beta),
+                            epsilon: eps, into: &normed)
+            stats = LayerNorm.statistics(xt, rows: rows, width: width, epsilon: eps)
+        }
+        var q = Tensor(shape: [rows, stride])
+        var gammaW = Tensor(shape: [weightWidth]), constant = Tensor(shape: [weightWidth])
+        for c in 0..<weightWidth {
+            gammaW[flat: c] = (0..<width).reduce(0) { $0 + gamma[$1] * w[$1 * weightWidth + c] }
+            constant[flat: c] = bias[c] + (0..<width).reduce(0) { $0 + beta[$1] * w[$1 * weightWidth + c] }
+        }
+        for r in 0..<rows {
+            for block in blocks {
+                for c in 0..<dHead {
+                    q[flat: r * stride + block.a + c] = bias[block.b + c]
+                        + (0..<width).reduce(0) { $0 + normed[flat: r * width + $1] * w[$1 * weightWidth + block.b + c] }
+                }
+            }
+        }
+        // The backward.
+        let rotated = ProjectedNormBackward.blockDots(dqt, stride: stride, q, stride: stride,
+                                                      blocks: blocks.map { ($0.a, $0.a) }, width: dHead, rows: rows)
+        let first = ProjectedNormBackward.blockDots(dqt, stride: stride, gammaW, stride: 0, blocks: blocks,
+                                                    width: dHead, rows: rows)
+        var second = ProjectedNormBackward.blockDots(dqt, stride: stride, constant, stride: 0, blocks: blocks,
+                                                     width: dHead, rows: rows)
+        for i in second.indices { second[i] = rotated[i] - second[i] }
+        var scaledDQ = Tensor(shape: [0]), scaledW = Tensor(shape: [0])
+        ProjectedNormBackward.scaledRows(dqt, rows: rows, width: stride, scale: stats.rstd, into: &scaledDQ)
+        ProjectedNormBackward.scaledWeight(wt, scale: weight, into: &scaledW)
+        var out = Tensor(shape: [blocks.count, size])
+        var residual = Tensor(shape: [rows, width], repeating: 0.5)
+        for (i, block) in blocks.enumerated() {
+            ProjectedNormBackward.writeOuterPart(
+                into: &out, offset: i * size, rows: rows, width: width, input: xt, statistics: stats, centred: !rms,
+                first: first, second: second, moment: i, momentStride: blocks.count)
+            BLAS.gemm(scaledDQ, MatrixSlice(offset: block.a, rows: rows, cols: dHead, rowStride: stride),
+                      scaledW, MatrixSlice(offset: block.b, rows: width, cols: dHead, rowStride: weightWidth),
+                      transposeB: true, into: &out, MatrixSlice(offset: i * size, rows: rows, cols: width), beta: 1)
+        }
+        ProjectedNormBackward.addBlocks(out, offset: 0, count: blocks.count, blockSize: size, rows: rows, width: width,
+                                        to: &residual)
+
+        var total = [Double](repeating: 0.5, count: size)
+        for (i, block) in blocks.enumerated() {
+            let want = Self.numericalGradient(x.map(Double.init)) { v in
+                let y = Self.layerNorm64(v, width: width, gamma: gamma.map(Double.init), beta: beta.map(Double.init),
+                                         eps: Double(eps), rms: rms)
+                var f = 0.0
+                for r in 0..<rows {
+                    for c in 0..<dHead {
+                        var proj = Double(bias[block.b + c])
+                        for j in 0..<width { proj += y[r * width + j] * Double(w[j * weightWidth + block.b + c]) }
+                        f += Double(dq[r * stride + block.a + c]) * proj
+                    }
+                }
+                return f
+            }
+            Self.expectClose(Array(out.scalars[(i * size)..<((i + 1) * size)]), want, tolerance: 1e-5, "receiver \(i)")
+            for j in 0..<size { total[j] += want[j] }
+        }
+        Self.expectClose(residual.scalars, total, tolerance: 1e-5, "the residual's sum")
+    }
+
     // MARK: Activations
 
     static func activation64(_ f: ActivationFunction, _ x: Double) -> Double {

@@ -15,7 +15,8 @@
 /// shift β, the projection's bias b). So the backward writes the part outside the product first,
 /// −rstd·(m₁ + x̂·m₂), and lets the product (rstd·dq)·(γ ⊙ W)ᵀ add the rest — one pass over each receiver's
 /// `[rows, dModel]` gradient besides the product, instead of the separate zeroing, reduction and update passes
-/// of a product followed by `LayerNorm.backward`. RMSNorm is the uncentred case (μ = 0, no m₁ term).
+/// of a product followed by `LayerNorm.backward`; the block input's gradient then gets every receiver's in one
+/// pass (`addBlocks`). RMSNorm is the uncentred case (μ = 0, no m₁ term).
 public enum ProjectedNormBackward {
     /// `[rows, blocks.count]`: per row, the dot products of `width`-long blocks of two row-major buffers,
     /// `Σ_c a[r·aStride + blocks[i].a + c] · b[r·bStride + blocks[i].b + c]` — with `bStride` 0, `b` is one
@@ -52,67 +53,83 @@ public enum ProjectedNormBackward {
 
     /// Writes the part of a receiver's input gradient outside the product, `−rstd·(m₁ + x̂·m₂)`, into `rows` rows of
     /// `out` from element `offset` (`[rows, width]`), from the moments `first` (d·m₁; ignored uncentred) and
-    /// `second` (d·m₂) at index `r·momentStride + moment` of their `[rows, momentStride]` buffers; in the same pass
-    /// adds the finished gradient of the receiver before it (`[rows, width]` from element `finished` of `out`) to
-    /// `sum` — receiver by receiver, so `sum` gets them in order, as sequential additions would.
+    /// `second` (d·m₂) at index `r·momentStride + moment` of their `[rows, momentStride]` buffers.
     ///
     /// - Parameters:
-    ///   - offset: nil only adds `finished` (for the last receiver).
     ///   - input: the normalisation's input rows, `[rows, width]`; `statistics` their mean and rstd.
     public static func writeOuterPart(
-        into out: inout Tensor, offset: Int?, rows: Int, width: Int, input: Tensor, statistics: NormStatistics,
-        centred: Bool, first: [Float], second: [Float], moment: Int, momentStride: Int,
-        addingFinished finished: Int?, to sum: inout Tensor
+        into out: inout Tensor, offset: Int, rows: Int, width: Int, input: Tensor, statistics: NormStatistics,
+        centred: Bool, first: [Float], second: [Float], moment: Int, momentStride: Int
     ) {
-        precondition((offset ?? 0) + rows * width <= out.count && (finished ?? 0) + rows * width <= out.count
-                     && rows * width <= input.count && statistics.rows >= rows && rows * width <= sum.count
-                     && (offset == nil || second.count >= rows * momentStride)
-                     && (offset == nil || !centred || first.count >= rows * momentStride), "writeOuterPart: sizes")
+        precondition(offset + rows * width <= out.count && rows * width <= input.count && statistics.rows >= rows
+                     && second.count >= rows * momentStride && (!centred || first.count >= rows * momentStride),
+                     "writeOuterPart: sizes")
         let mean = statistics.mean, rstd = statistics.rstd
         let n = Float(width)
         out.withUnsafeMutableBufferPointer { op in
             input.withUnsafeBufferPointer { xp in
-                sum.withUnsafeMutableBufferPointer { sp in
-                    guard let po = op.baseAddress, let px = xp.baseAddress, let ps = sp.baseAddress else { return }
-                    let base = (o: Int(bitPattern: po), x: Int(bitPattern: px), s: Int(bitPattern: ps))
-                    // Rows write disjoint parts of `out` and `sum`, each the same way on any worker.
-                    Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1) { range in
-                        let o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
-                        let x = UnsafePointer<Float>(bitPattern: base.x)!
-                        let s = UnsafeMutablePointer<Float>(bitPattern: base.s)!
-                        for r in range {
-                            let xi = r * width
-                            if let finished {
-                                let fi = finished + r * width
-                                var j = 0
-                                while j + FastMath.width <= width {
-                                    FastMath.store(FastMath.load(s, xi + j) + FastMath.load(o, fi + j), s, xi + j)
-                                    j += FastMath.width
-                                }
-                                while j < width {
-                                    s[xi + j] += o[fi + j]
-                                    j += 1
-                                }
-                            }
-                            guard let offset else { continue }
-                            let scale = rstd[r], mu = centred ? mean[r] : 0
-                            let m1 = centred ? first[r * momentStride + moment] / n : 0
-                            let m2 = second[r * momentStride + moment] / n
-                            // −rstd·(m₁ + (x − μ)·rstd·m₂) = a + x·b.
-                            let b = -scale * scale * m2
-                            let a = -scale * m1 + scale * scale * m2 * mu
-                            let va = FastMath.V(repeating: a), vb = FastMath.V(repeating: b)
-                            let oi = offset + r * width
+                guard let po = op.baseAddress, let px = xp.baseAddress else { return }
+                let base = (o: Int(bitPattern: po), x: Int(bitPattern: px))
+                // Rows write disjoint parts of `out`, each the same way on any worker.
+                Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1) { range in
+                    let o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
+                    let x = UnsafePointer<Float>(bitPattern: base.x)!
+                    for r in range {
+                        let scale = rstd[r], mu = centred ? mean[r] : 0
+                        let m1 = centred ? first[r * momentStride + moment] / n : 0
+                        let m2 = second[r * momentStride + moment] / n
+                        // −rstd·(m₁ + (x − μ)·rstd·m₂) = a + x·b.
+                        let b = -scale * scale * m2
+                        let a = -scale * m1 + scale * scale * m2 * mu
+                        let va = FastMath.V(repeating: a), vb = FastMath.V(repeating: b)
+                        let oi = offset + r * width, xi = r * width
+                        var j = 0
+                        while j + FastMath.width <= width {
+                            FastMath.store(va + FastMath.load(x, xi + j) * vb, o, oi + j)
+                            j += FastMath.width
+                        }
+                        while j < width {
+                            o[oi + j] = a + x[xi + j] * b
+                            j += 1
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `count` consecutive `[rows, width]` blocks of `blocks` (from element `offset`, `blockSize` apart) to
+    /// `sum` (`[rows, width]`), each element getting block 0, then block 1, … — the order of sequential additions —
+    /// rows shared between the workers.
+    public static func addBlocks(
+        _ blocks: Tensor, offset: Int, count: Int, blockSize: Int, rows: Int, width: Int, to sum: inout Tensor
+    ) {
+        precondition(offset + (count - 1) * blockSize + rows * width <= blocks.count && rows * width <= sum.count,
+                     "addBlocks: sizes")
+        blocks.withUnsafeBufferPointer { bp in
+            sum.withUnsafeMutableBufferPointer { sp in
+                guard let pb = bp.baseAddress, let ps = sp.baseAddress else { return }
+                let base = (b: Int(bitPattern: pb), s: Int(bitPattern: ps))
+                Workers.forEachPart(rows, workers: rows * width * count >= 1 << 16 ? BLAS.threads : 1) { range in
+                    let b = UnsafePointer<Float>(bitPattern: base.b)!, s = UnsafeMutablePointer<Float>(bitPattern: base.s)!
+                    // A few rows at a time, so that the running sums stay in the cache while every block is added.
+                    var start = range.lowerBound
+                    while start < range.upperBound {
+                        let end = min(start + 8, range.upperBound)
+                        let first = start * width, n = (end - start) * width
+                        for i in 0..<count {
+                            let bi = offset + i * blockSize + first
                             var j = 0
-                            while j + FastMath.width <= width {
-                                FastMath.store(va + FastMath.load(x, xi + j) * vb, o, oi + j)
+                            while j + FastMath.width <= n {
+                                FastMath.store(FastMath.load(s, first + j) + FastMath.load(b, bi + j), s, first + j)
                                 j += FastMath.width
                             }
-                            while j < width {
-                                o[oi + j] = a + x[xi + j] * b
+                            while j < n {
+                                s[first + j] += b[bi + j]
                                 j += 1
                             }
                         }
+                        start = end
                     }
                 }
             }
