@@ -58,15 +58,20 @@ extension Tensor {
         withUnsafeMutableBufferPointer { gp in
             pre.withUnsafeBufferPointer { xp in
                 guard let g = gp.baseAddress, let x = xp.baseAddress else { return }
-                var i = 0
-                while i + FastMath.width <= count {
-                    let (_, d) = function.valueAndDerivative(FastMath.load(x, i))
-                    FastMath.store(FastMath.load(g, i) * d, g, i)
-                    i += FastMath.width
+                let base = (g: Int(bitPattern: g), x: Int(bitPattern: x))
+                // Groups of four lanes shared between the workers (the backward's own elementwise work, millions of
+                // elements per layer); each element is computed the same way on any worker.
+                let groups = count / FastMath.width
+                Workers.forEachPart(groups, workers: count >= 1 << 16 ? BLAS.threads : 1) { part in
+                    let g = UnsafeMutablePointer<Float>(bitPattern: base.g)!, x = UnsafePointer<Float>(bitPattern: base.x)!
+                    for i in stride(from: part.lowerBound * FastMath.width, to: part.upperBound * FastMath.width,
+                                    by: FastMath.width) {
+                        let (_, d) = function.valueAndDerivative(FastMath.load(x, i))
+                        FastMath.store(FastMath.load(g, i) * d, g, i)
+                    }
                 }
-                while i < count {
+                for i in (groups * FastMath.width)..<count {
                     g[i] *= function.scalarValueAndDerivative(x[i]).1
-                    i += 1
                 }
             }
         }
@@ -85,8 +90,13 @@ extension Tensor {
         withUnsafeMutableBufferPointer { op in
             gateUp.withUnsafeBufferPointer { xp in
                 hidden.withUnsafeBufferPointer { hp in
-                    guard let o = op.baseAddress, let x = xp.baseAddress, let h = hp.baseAddress else { return }
-                    for r in 0..<rows {
+                    guard let po = op.baseAddress, let px = xp.baseAddress, let ph = hp.baseAddress else { return }
+                    let base = (o: Int(bitPattern: po), x: Int(bitPattern: px), h: Int(bitPattern: ph))
+                    // Rows shared between the workers, each computed the same way on any of them.
+                    Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1) { range in
+                    let o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
+                    let x = UnsafePointer<Float>(bitPattern: base.x)!, h = UnsafePointer<Float>(bitPattern: base.h)!
+                    for r in range {
                         let gi = r * 2 * width, ui = gi + width, hi = r * width
                         var j = 0
                         while j + FastMath.width <= width {
@@ -103,6 +113,7 @@ extension Tensor {
                             o[ui + j] = dh * value
                             j += 1
                         }
+                    }
                     }
                 }
             }

@@ -142,9 +142,14 @@ public enum ProjectedNormBackward {
         if out.count < rows * width { out.resize(to: [rows, width]) }
         a.withUnsafeBufferPointer { ap in
             out.withUnsafeMutableBufferPointer { op in
-                for r in 0..<rows {
-                    let s = scale[r]
-                    for j in (r * width)..<((r + 1) * width) { op[j] = ap[j] * s }
+                guard let pa = ap.baseAddress, let po = op.baseAddress else { return }
+                let base = (a: Int(bitPattern: pa), o: Int(bitPattern: po))
+                Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1) { range in
+                    let a = UnsafePointer<Float>(bitPattern: base.a)!, o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
+                    for r in range {
+                        let s = scale[r]
+                        for j in (r * width)..<((r + 1) * width) { o[j] = a[j] * s }
+                    }
                 }
             }
         }
