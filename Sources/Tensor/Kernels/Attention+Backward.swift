@@ -188,17 +188,6 @@ extension Attention {
         _ a: UnsafeBufferPointer<Float>, _ ai: Int, _ b: UnsafeBufferPointer<Float>, _ bi: Int, count: Int
     ) -> Float {
         guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
-        var acc = FastMath.V()
-        var d = 0
-        while d + FastMath.width <= count {
-            acc += FastMath.load(pa, ai + d) * FastMath.load(pb, bi + d)
-            d += FastMath.width
-        }
-        var sum = acc.sum()
-        while d < count {
-            sum += pa[ai + d] * pb[bi + d]
-            d += 1
-        }
-        return sum
+        return FastMath.dot(pa, ai, pb, bi, count: count)
     }
 }

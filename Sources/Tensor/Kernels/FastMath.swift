@@ -36,6 +36,24 @@ enum FastMath {
         return y
     }
 
+    /// Σ_d a[ai + d]·b[bi + d] over `count` elements, four lanes at a time and the lanes summed at the end (the
+    /// attention backward's and the projected norm backward's dot products).
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ ai: Int, _ b: UnsafePointer<Float>, _ bi: Int, count: Int) -> Float {
+        var acc = V()
+        var d = 0
+        while d + width <= count {
+            acc += load(a, ai + d) * load(b, bi + d)
+            d += width
+        }
+        var sum = acc.sum()
+        while d < count {
+            sum += a[ai + d] * b[bi + d]
+            d += 1
+        }
+        return sum
+    }
+
     /// Loads `width` floats starting at `p[i]`.
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ i: Int) -> V {

@@ -41,7 +41,7 @@ public enum ProjectedNormBackward {
                         let o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
                         for r in range {
                             for (i, block) in blocks.enumerated() {
-                                o[r * n + i] = dot(a, r * aStride + block.a, b, r * bStride + block.b, width)
+                                o[r * n + i] = FastMath.dot(a, r * aStride + block.a, b, r * bStride + block.b, count: width)
                             }
                         }
                     }
@@ -170,21 +170,5 @@ public enum ProjectedNormBackward {
                 }
             }
         }
-    }
-
-    @inline(__always)
-    private static func dot(_ a: UnsafePointer<Float>, _ ai: Int, _ b: UnsafePointer<Float>, _ bi: Int, _ count: Int) -> Float {
-        var acc = FastMath.V()
-        var j = 0
-        while j + FastMath.width <= count {
-            acc += FastMath.load(a, ai + j) * FastMath.load(b, bi + j)
-            j += FastMath.width
-        }
-        var sum = acc.sum()
-        while j < count {
-            sum += a[ai + j] * b[bi + j]
-            j += 1
-        }
-        return sum
     }
 }
