@@ -35,4 +35,14 @@ enum Workers {
             body((count * w / workers)..<(count * (w + 1) / workers))
         }
     }
+
+    /// Elements of work from which a kernel's loop is shared between the workers: below it the loop stays on the
+    /// calling thread, where it ends before the workers would have started.
+    static let sharedWork = 1 << 16
+
+    /// `forEachPart` on every product worker (`BLAS.threads`) when the loop touches at least `sharedWork`
+    /// elements (`work`), on the calling thread otherwise.
+    static func forEachPart(_ count: Int, work: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        forEachPart(count, workers: work >= sharedWork ? BLAS.threads : 1, body)
+    }
 }

@@ -8,7 +8,7 @@ import Transformer
 ///
 /// Memory: prompts are processed in chunks whose buffers fit `AttributionSettings.memoryBudget` (`estimatedBytes`):
 /// per chunk the senders' Δ (`senders × rows × dModel` floats; EAP-IG-activations also keeps the clean outputs and
-/// the clean run's tape), one forward tape (`GradientRunner.estimatedBytes`) and one layer's receiver gradients.
+/// the clean run's tape), one forward tape (`GradientRunner.estimatedBytes`) and two layers' receiver gradients.
 /// Scores are sums over prompts, so chunking changes only their rounding.
 public enum EdgeAttribution {
     /// Scores every edge of `graph` (the model's graph by default) on `prompts`: one `EdgeAttributor.run` with

@@ -62,7 +62,7 @@ extension Tensor {
                 // Groups of four lanes shared between the workers (the backward's own elementwise work, millions of
                 // elements per layer); each element is computed the same way on any worker.
                 let groups = count / FastMath.width
-                Workers.forEachPart(groups, workers: count >= 1 << 16 ? BLAS.threads : 1) { part in
+                Workers.forEachPart(groups, work: count) { part in
                     let g = UnsafeMutablePointer<Float>(bitPattern: base.g)!, x = UnsafePointer<Float>(bitPattern: base.x)!
                     for i in stride(from: part.lowerBound * FastMath.width, to: part.upperBound * FastMath.width,
                                     by: FastMath.width) {
@@ -93,7 +93,7 @@ extension Tensor {
                     guard let po = op.baseAddress, let px = xp.baseAddress, let ph = hp.baseAddress else { return }
                     let base = (o: Int(bitPattern: po), x: Int(bitPattern: px), h: Int(bitPattern: ph))
                     // Rows shared between the workers, each computed the same way on any of them.
-                    Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1) { range in
+                    Workers.forEachPart(rows, work: rows * width) { range in
                     let o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
                     let x = UnsafePointer<Float>(bitPattern: base.x)!, h = UnsafePointer<Float>(bitPattern: base.h)!
                     for r in range {

@@ -61,7 +61,7 @@ extension Attention {
                             // Prompts over the workers when there is enough work (a GPT-2-small layer's 100 prompts
                             // of 15 tokens is); small inputs stay on the calling thread.
                             let work = batch * positions.count * length * dHead
-                            Workers.forEachPart(batch, workers: work >= 1 << 16 ? BLAS.threads : 1, prompts)
+                            Workers.forEachPart(batch, work: work, prompts)
                         }
                     }
                 }

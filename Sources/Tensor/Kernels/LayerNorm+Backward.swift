@@ -95,7 +95,7 @@ enum NormBackward {
                         }
                         // Each row is computed the same way whichever worker takes it: the bits do not depend on
                         // the split. Small inputs stay on the calling thread.
-                        Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1, block)
+                        Workers.forEachPart(rows, work: rows * width, block)
                     }
                 }
             }

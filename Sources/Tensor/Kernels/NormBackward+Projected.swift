@@ -36,7 +36,7 @@ public enum ProjectedNormBackward {
                     guard let pa = ap.baseAddress, let pb = bp.baseAddress, let po = op.baseAddress else { return }
                     let base = (a: Int(bitPattern: pa), b: Int(bitPattern: pb), o: Int(bitPattern: po))
                     // Rows write disjoint parts of the output; each dot is summed the same way on any worker.
-                    Workers.forEachPart(rows, workers: rows * n * width >= 1 << 16 ? BLAS.threads : 1) { range in
+                    Workers.forEachPart(rows, work: rows * n * width) { range in
                         let a = UnsafePointer<Float>(bitPattern: base.a)!, b = UnsafePointer<Float>(bitPattern: base.b)!
                         let o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
                         for r in range {
@@ -71,7 +71,7 @@ public enum ProjectedNormBackward {
                 guard let po = op.baseAddress, let px = xp.baseAddress else { return }
                 let base = (o: Int(bitPattern: po), x: Int(bitPattern: px))
                 // Rows write disjoint parts of `out`, each the same way on any worker.
-                Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1) { range in
+                Workers.forEachPart(rows, work: rows * width) { range in
                     let o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
                     let x = UnsafePointer<Float>(bitPattern: base.x)!
                     for r in range {
@@ -110,7 +110,7 @@ public enum ProjectedNormBackward {
             sum.withUnsafeMutableBufferPointer { sp in
                 guard let pb = bp.baseAddress, let ps = sp.baseAddress else { return }
                 let base = (b: Int(bitPattern: pb), s: Int(bitPattern: ps))
-                Workers.forEachPart(rows, workers: rows * width * count >= 1 << 16 ? BLAS.threads : 1) { range in
+                Workers.forEachPart(rows, work: rows * width * count) { range in
                     let b = UnsafePointer<Float>(bitPattern: base.b)!, s = UnsafeMutablePointer<Float>(bitPattern: base.s)!
                     // A few rows at a time, so that the running sums stay in the cache while every block is added.
                     var start = range.lowerBound
@@ -144,7 +144,7 @@ public enum ProjectedNormBackward {
             out.withUnsafeMutableBufferPointer { op in
                 guard let pa = ap.baseAddress, let po = op.baseAddress else { return }
                 let base = (a: Int(bitPattern: pa), o: Int(bitPattern: po))
-                Workers.forEachPart(rows, workers: rows * width >= 1 << 16 ? BLAS.threads : 1) { range in
+                Workers.forEachPart(rows, work: rows * width) { range in
                     let a = UnsafePointer<Float>(bitPattern: base.a)!, o = UnsafeMutablePointer<Float>(bitPattern: base.o)!
                     for r in range {
                         let s = scale[r]

@@ -150,8 +150,11 @@ extension TransformerBlock {
                                     cos: rotary.cos, sin: rotary.sin, positions: RowPositions(length: length))
             }
         }
-        let stats = attentionNorm.statistics(tape.input, rows: rows)
-        guard projected else {
+        if projected {
+            projectedNormBackward(slots: slots, rotated: rotated, tape: tape, rows: rows, scratch: &scratch,
+                                  into: &gradients, offset: base, log: &log)
+        } else {
+            // No normalisation: each receiver's gradient is its product alone.
             for (i, slot) in slots.enumerated() {
                 let offset = base + i * width
                 log.gemm(scratch.dQKV, MatrixSlice(offset: layout.activationColumn(slot.input, head: slot.head),
@@ -159,24 +162,25 @@ extension TransformerBlock {
                          weights.qkvWeight, MatrixSlice(offset: layout.weightColumn(slot.input, head: slot.head),
                                                         rows: dModel, cols: dHead, rowStride: layout.weightWidth),
                          transposeB: true, into: &gradients, MatrixSlice(offset: offset, rows: rows, cols: dModel))
-                residual.add(gradients, range: 0..<width, otherOffset: offset)
             }
-            return
         }
-        projectedNormBackward(slots: slots, rotated: rotated, statistics: stats, tape: tape, rows: rows,
-                              scratch: &scratch, into: &gradients, offset: base, adding: &residual, log: &log)
+        // The block input's gradient gets every receiver's, in slot order, in one pass (measured faster than
+        // adding each while it is fresh in the cache, which made every pass over a receiver a longer one).
+        ProjectedNormBackward.addBlocks(gradients, offset: base, count: slots.count, blockSize: width, rows: rows,
+                                        width: dModel, to: &residual)
     }
 
     /// norm₁'s backward for every head input at once (`ProjectedNormBackward`): per receiver the part outside the
-    /// product is written first, then the product (rstd·dq)·(γ ⊙ W)ᵀ is added to it; then the finished gradients
-    /// are added to `residual` in slot order. `rotated`: ⟨dq, q⟩ per row and slot, `scratch.dQKV` holds dq unrotated.
+    /// product is written first, then the product (rstd·dq)·(γ ⊙ W)ᵀ is added to it. `rotated`: ⟨dq, q⟩ per row
+    /// and slot; `scratch.dQKV` holds dq unrotated.
     private func projectedNormBackward(
-        slots: [(input: HeadInput, head: Int)], rotated: [Float], statistics stats: NormStatistics, tape: BlockTape,
-        rows: Int, scratch: inout BlockBackwardScratch, into gradients: inout Tensor, offset base: Int,
-        adding residual: inout Tensor, log: inout MatrixProductLog
+        slots: [(input: HeadInput, head: Int)], rotated: [Float], tape: BlockTape, rows: Int,
+        scratch: inout BlockBackwardScratch, into gradients: inout Tensor, offset base: Int,
+        log: inout MatrixProductLog
     ) {
         let width = rows * dModel, stride = layout.activationWidth, weightWidth = layout.weightWidth
         let norm = attentionNorm
+        let stats = norm.statistics(tape.input, rows: rows)
         let centred = norm.kind == .layerNorm
         // Per weight column: Wᵀγ (for m₁) and c = Wᵀβ + b, the projection's constant part (for m₂).
         let whole = MatrixSlice(offset: 0, rows: dModel, cols: weightWidth)
@@ -209,9 +213,5 @@ extension TransformerBlock {
                      scratch.scaledWeight, MatrixSlice(offset: blocks[i].1, rows: dModel, cols: dHead, rowStride: weightWidth),
                      transposeB: true, into: &gradients, MatrixSlice(offset: offset, rows: rows, cols: dModel), beta: 1)
         }
-        // The block input's gradient gets every receiver's, in slot order, in one pass (measured faster than
-        // adding each while it is fresh in the cache, which made every pass over a receiver a longer one).
-        ProjectedNormBackward.addBlocks(gradients, offset: base, count: slots.count, blockSize: width, rows: rows,
-                                        width: dModel, to: &residual)
     }
 }
